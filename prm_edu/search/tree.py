@@ -27,6 +27,10 @@ class Node:
     status: str = KEPT
     reason: str = ""  # why it was pruned, or why the search stopped there
     final: bool = False  # the generator ended the solution at this step
+    # The aggregated score of the path to here, the number a search ranked
+    # this node by (`score` is this step's own PRM score).
+    value: float | None = None
+    tokens: int = 0  # tokens the generator spent writing this step
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -61,6 +65,8 @@ class SearchTree:
         iteration: int,
         *,
         final: bool = False,
+        value: float | None = None,
+        tokens: int = 0,
     ) -> Node:
         """Add a child of `parent`; it starts as kept."""
         if not 0 <= parent < len(self.nodes):
@@ -75,6 +81,8 @@ class SearchTree:
             depth=self.nodes[parent].depth + 1,
             iteration=iteration,
             final=final,
+            value=value,
+            tokens=tokens,
         )
         self.nodes.append(node)
         return node
