@@ -116,7 +116,6 @@ class Quiz(StaticHTMLFallback, widgets.VBox):
         self.check_button.on_click(lambda _: self.check())
         self.previous_button.on_click(lambda _: self.go(self.position - 1))
         self.next_button.on_click(lambda _: self.go(self.position + 1))
-        self.number_input.on_submit(lambda _: self.check())
 
         super().__init__(
             children=[

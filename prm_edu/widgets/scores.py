@@ -325,7 +325,6 @@ class StepScoreView(StaticHTMLFallback, widgets.VBox):
             self.reset_button = widgets.Button(description="Reset", icon="undo")
             self.step_picker.observe(self._on_pick, names="value")
             self.rescore_button.on_click(lambda _: self._edit_from_controls())
-            self.step_text.on_submit(lambda _: self._edit_from_controls())
             self.reset_button.on_click(lambda _: self.reset())
             children.append(
                 widgets.HBox(

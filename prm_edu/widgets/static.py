@@ -99,7 +99,10 @@ def enable_colab_widgets() -> bool:
     ipywidgets 8 widgets only display in Colab after this call. Elsewhere it
     does nothing. Returns True when it was enabled. Cached: runs once.
     """
-    if importlib.util.find_spec("google.colab") is None:
+    try:
+        if importlib.util.find_spec("google.colab") is None:
+            return False
+    except ImportError:  # no `google` package at all
         return False
     try:
         from google.colab import output  # type: ignore[import-not-found]

@@ -260,7 +260,7 @@ def render_svg(
     dx = spacing
     show_scores = True
     if n_cols * dx > _MAX_WIDTH:
-        dx = max(12, _MAX_WIDTH // n_cols)
+        dx = max(18, _MAX_WIDTH // n_cols)
         show_scores = dx >= 28
     max_depth = max(tree.nodes[i].depth for i in visible)
     width = int(2 * _MARGIN + max(n_cols - 1, 1) * dx)
@@ -271,6 +271,8 @@ def render_svg(
 
     edges, nodes_svg = [], []
     for parent, entries in slots.items():
+        if parent not in column:
+            continue  # a folded pruned leaf has no children to draw
         px, py = xy(column[parent], tree.nodes[parent].depth)
         for entry in entries:
             if isinstance(entry, _Group):
