@@ -23,7 +23,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# git keeps no empty folder, so a clone made before any notebook lands lacks it.
 lab: install
+	@mkdir -p notebooks
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ARGS)
 
 chromium:
