@@ -80,7 +80,8 @@ class RandomTree:
                 verdict = "right" if self.rng.random() < 0.3 else "wrong"
                 out[f"s{self.count} = {verdict}"] = None
             else:
-                out[f"s{self.count}"] = self._grow(depth + 1)
+                step = f"s{self.count}"  # named before its children are
+                out[step] = self._grow(depth + 1)
         return out
 
     def _mark(self, node) -> bool:
@@ -94,7 +95,9 @@ class RandomTree:
 
     def scorer(self) -> ScriptedScorer:
         reachable = self.reachable
-        return ScriptedScorer(lambda p, prefix: 0.95 if prefix[-1] in reachable else 0.05)
+        return ScriptedScorer(
+            lambda p, prefix: 0.95 if prefix[-1] in reachable else 0.05
+        )
 
 
 def tree_answer(problem, steps):

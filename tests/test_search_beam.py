@@ -24,8 +24,9 @@ from prm_edu.search import (
 
 def test_seed_example_finds_x_equals_5():
     gen, scorer = seed_models()
-    r = beam_search(SEED_PROBLEM, gen, scorer, BeamConfig(n=6, beam_width=3),
-                    answer_of=seed_answer)  # fmt: skip
+    r = beam_search(
+        SEED_PROBLEM, gen, scorer, BeamConfig(n=6, beam_width=3), answer_of=seed_answer
+    )
     assert r.answer == "5"
     assert r.steps == ["Subtract 5 from both sides: 2x = 10", "Divide by 2: x = 5"]
     assert r.tree.chosen is not None and r.tree.nodes[r.tree.chosen].status == FINISHED
@@ -41,8 +42,13 @@ def test_perfect_scorer_always_finds_a_right_answer(seed):
     t = RandomTree(seed, depth=3, branching=3)
     gen = TreeGenerator({t.problem: t.tree})
     for n, width in [(3, 3), (6, 3), (8, 4)]:
-        r = beam_search(t.problem, gen, t.scorer(), BeamConfig(n=n, beam_width=width),
-                        answer_of=tree_answer)  # fmt: skip
+        r = beam_search(
+            t.problem,
+            gen,
+            t.scorer(),
+            BeamConfig(n=n, beam_width=width),
+            answer_of=tree_answer,
+        )
         assert tree_grade(t.problem, r.steps), (seed, n, r.steps)
 
 
@@ -50,7 +56,9 @@ def test_perfect_scorer_always_finds_a_right_answer(seed):
 def test_chooses_a_right_answer_whenever_its_tree_holds_one(seed):
     t = RandomTree(seed, depth=4, branching=3, p_final=0.3)
     gen = TreeGenerator({t.problem: t.tree}, order="random")
-    r = beam_search(t.problem, gen, t.scorer(), BeamConfig(n=4, beam_width=2, seed=seed))
+    r = beam_search(
+        t.problem, gen, t.scorer(), BeamConfig(n=4, beam_width=2, seed=seed)
+    )
     finished_right = [
         n for n in r.tree if n.status == FINISHED and n.step.endswith("right")
     ]
@@ -76,14 +84,22 @@ def test_n_beams_per_step_and_n_over_width_kept():
 
 def test_lookahead_sees_past_a_tempting_step():
     problem = "trap"
-    tree = {"tempting": {"then wrong = wrong": None},
-            "plain": {"then right = right": None}}  # fmt: skip
-    scores = {"tempting": 0.9, "plain": 0.6, "then wrong = wrong": 0.1,
-              "then right = right": 0.9}  # fmt: skip
+    tree = {
+        "tempting": {"then wrong = wrong": None},
+        "plain": {"then right = right": None},
+    }
+    scores = {
+        "tempting": 0.9,
+        "plain": 0.6,
+        "then wrong = wrong": 0.1,
+        "then right = right": 0.9,
+    }
     scorer = ScriptedScorer(lambda p, prefix: scores[prefix[-1]])
     gen = TreeGenerator({problem: tree})
     plain = beam_search(problem, gen, scorer, BeamConfig(n=2, beam_width=2))
-    ahead = beam_search(problem, gen, scorer, BeamConfig(n=2, beam_width=2, lookahead=1))
+    ahead = beam_search(
+        problem, gen, scorer, BeamConfig(n=2, beam_width=2, lookahead=1)
+    )
     assert plain.steps[0] == "tempting"
     assert ahead.steps == ["plain", "then right = right"]
     assert ahead.cost.tokens_generated > plain.cost.tokens_generated
@@ -116,8 +132,9 @@ def test_cost_comes_from_the_models_usage():
 def test_budget_stops_the_search_and_says_so():
     t = RandomTree(5, depth=6, branching=2)
     gen = TreeGenerator({t.problem: t.tree})
-    r = beam_search(t.problem, gen, t.scorer(),
-                    BeamConfig(n=4, beam_width=2, token_budget=10))  # fmt: skip
+    r = beam_search(
+        t.problem, gen, t.scorer(), BeamConfig(n=4, beam_width=2, token_budget=10)
+    )
     assert r.stopped.startswith("budget spent")
     assert r.steps  # it returns the best partial solution it has
     assert any("not expanded: budget spent" in n.reason for n in r.tree)
@@ -125,7 +142,9 @@ def test_budget_stops_the_search_and_says_so():
 
 def test_dedupe_prunes_identical_beams():
     gen, scorer = seed_models()
-    r = beam_search(SEED_PROBLEM, gen, scorer, BeamConfig(n=6, beam_width=3, dedupe=True))
+    r = beam_search(
+        SEED_PROBLEM, gen, scorer, BeamConfig(n=6, beam_width=3, dedupe=True)
+    )
     dupes = [n for n in r.tree if n.reason.startswith("duplicate of node")]
     assert dupes and all(n.score is None for n in dupes)
 
@@ -136,9 +155,14 @@ def test_weighted_selection_votes_over_answers():
     scores = {"a = 1": 0.5, "b = 1": 0.5, "c = 2": 0.8}
     scorer = ScriptedScorer(lambda p, prefix: scores[prefix[-1]])
     gen = TreeGenerator({problem: tree})
-    best = beam_search(problem, gen, scorer, BeamConfig(n=3, beam_width=3),
-                       answer_of=tree_answer)  # fmt: skip
-    vote = beam_search(problem, gen, scorer,
-                       BeamConfig(n=3, beam_width=3, select="weighted"),
-                       answer_of=tree_answer)  # fmt: skip
+    best = beam_search(
+        problem, gen, scorer, BeamConfig(n=3, beam_width=3), answer_of=tree_answer
+    )
+    vote = beam_search(
+        problem,
+        gen,
+        scorer,
+        BeamConfig(n=3, beam_width=3, select="weighted"),
+        answer_of=tree_answer,
+    )
     assert best.answer == "2" and vote.answer == "1"

@@ -21,9 +21,16 @@ TREE = {
     "looks worse": {"fine": {"end = right": None}},
     "bad start": {"x = wrong": None},
 }
-SCORES = {"looks good": 0.9, "looks worse": 0.7, "bad start": 0.1,
-          "wrong a = wrong": 0.2, "wrong b = wrong": 0.1, "fine": 0.8,
-          "end = right": 0.9, "x = wrong": 0.1}  # fmt: skip
+SCORES = {
+    "looks good": 0.9,
+    "looks worse": 0.7,
+    "bad start": 0.1,
+    "wrong a = wrong": 0.2,
+    "wrong b = wrong": 0.1,
+    "fine": 0.8,
+    "end = right": 0.9,
+    "x = wrong": 0.1,
+}
 
 
 def scorer():

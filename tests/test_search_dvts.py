@@ -57,5 +57,7 @@ def test_many_problems():
     gen = TreeGenerator({t.problem: t.tree for t in trees})
     rules = {t.problem: t.reachable for t in trees}
     sc = ScriptedScorer(lambda p, prefix: 0.95 if prefix[-1] in rules[p] else 0.05)
-    results = dvts_many([t.problem for t in trees], gen, sc, DVTSConfig(n=6, beam_width=3))
+    results = dvts_many(
+        [t.problem for t in trees], gen, sc, DVTSConfig(n=6, beam_width=3)
+    )
     assert all(tree_grade(r.problem, r.steps) for r in results)

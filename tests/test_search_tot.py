@@ -23,8 +23,13 @@ from prm_edu.search import (
 
 def test_seed_example_three_candidates_keep_two():
     gen, scorer = seed_models()
-    r = tot_bfs(SEED_PROBLEM, gen, scorer, ToTConfig(n_candidates=3, keep=2),
-                answer_of=seed_answer)  # fmt: skip
+    r = tot_bfs(
+        SEED_PROBLEM,
+        gen,
+        scorer,
+        ToTConfig(n_candidates=3, keep=2),
+        answer_of=seed_answer,
+    )
     first = r.tree.children(0)
     assert len(first) == 3
     pruned = [n for n in first if n.status == PRUNED]
