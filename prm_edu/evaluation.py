@@ -137,6 +137,16 @@ def subsample(n_pool: int, n: int, trials: int, rng: np.random.Generator):
     return sets
 
 
+def _draws(n_pool: int, n: int, trials: int, n_problems: int, rng) -> np.ndarray:
+    """`subsample` for every problem at once: shape (trials, problems, n)."""
+    first = np.broadcast_to(subsample(n_pool, n, 1, rng)[0], (1, n_problems, n))
+    if n == n_pool or trials == 1:
+        return np.array(first)
+    keys = rng.random((trials - 1, n_problems, n_pool))
+    rest = np.sort(keys.argsort(axis=2)[..., :n], axis=2)
+    return np.concatenate([first, rest], axis=0)
+
+
 def rerank_curve(
     pool: Pool,
     methods: Sequence[str] | None = None,
@@ -184,10 +194,9 @@ def rerank_curve(
         _need_scores(pool, "orm")
     n_problems = len(pool.problems)
     rng = np.random.default_rng(seed)
-    draws = {
-        n: [subsample(pool.n, n, trials, rng) for _ in range(n_problems)]
-        for n in budgets
-    }
+    # draws[n][t, i]: the sample indices of trial t for problem i.
+    draws = {n: _draws(pool.n, n, trials, n_problems, rng) for n in budgets}
+    rows_of = np.arange(n_problems)[None, :, None]
     rows = []
     for m in methods:
         how, agg = RERANK_METHODS[m]
@@ -196,29 +205,25 @@ def rerank_curve(
             pool.seconds.get(stage, 0.0) if stage else 0.0
         )
         for n in budgets:
-            hits = np.zeros(n_problems)
-            spent = np.zeros(n_problems)
-            picks = []
-            for i in range(n_problems):
-                sets = draws[n][i]
-                for t, idx in enumerate(sets):
-                    if how in ("prm", "weighted"):
-                        kw = {"values": values[agg][i, idx]}
-                    elif how == "orm":
-                        kw = {"values": orm[i, idx]}
-                    else:
-                        kw = {}
-                    if how in ("majority", "weighted"):
-                        kw["answers"] = [answers[i][j] for j in idx]
-                    if how == "oracle":
-                        kw["correct"] = correct[i, idx]
-                    j = int(idx[pick(how, **kw)])
-                    hits[i] += correct[i, j]
-                    spent[i] += tokens[i, idx].sum()
-                    if t == 0:
-                        picks.append(j)
-                hits[i] /= len(sets)
-                spent[i] /= len(sets)
+            idx = draws[n]  # (trials, problems, n)
+            if how in ("prm", "orm", "oracle"):
+                # Vectorised `pick`: argmax takes the first of equals, and
+                # for the oracle the first right sample (or sample 0).
+                table = {"prm": values.get(agg), "orm": orm, "oracle": correct}[how]
+                chosen = np.take_along_axis(
+                    idx, table[rows_of, idx].argmax(axis=2)[..., None], axis=2
+                )[..., 0]
+            else:
+                chosen = np.empty(idx.shape[:2], dtype=int)
+                for t in range(idx.shape[0]):
+                    for i in range(n_problems):
+                        kw = {"answers": [answers[i][j] for j in idx[t, i]]}
+                        if how == "weighted":
+                            kw["values"] = values[agg][i, idx[t, i]]
+                        chosen[t, i] = idx[t, i][pick(how, **kw)]
+            hits = correct[np.arange(n_problems)[None, :], chosen].mean(axis=0)
+            spent = tokens[rows_of, idx].sum(axis=2).mean(axis=0)
+            picks = [int(j) for j in chosen[0]]
             lo, hi = _interval(hits, ci, level, seed)
             rows.append(
                 {

@@ -29,6 +29,7 @@ from prm_edu.search import (
     Sample,
     ScriptedScorer,
     TreeGenerator,
+    pick,
     sample_pool,
 )
 
@@ -126,6 +127,26 @@ def test_rerank_curve_orders_verifiers_and_respects_the_ceiling():
     ]
     regraded = np.mean([pool.samples[i][j].correct for i, j in enumerate(row["picks"])])
     assert regraded == pytest.approx(row["accuracy"])  # n = pool: one trial
+
+
+@pytest.mark.parametrize("method", list(RERANK_METHODS))
+def test_trial_zero_picks_agree_with_pick(method):
+    pool = synthetic_pool(n_problems=20, n=8)
+    df = rerank_curve(pool, [method], [4], trials=3)
+    how, agg = RERANK_METHODS[method]
+    expected = []
+    for i in range(20):
+        kw = {}
+        if how in ("prm", "weighted"):
+            kw["values"] = pool.values(agg)[i, :4]
+        if how == "orm":
+            kw["values"] = pool.orm_values()[i, :4]
+        if how in ("majority", "weighted"):
+            kw["answers"] = pool.answers()[i][:4]
+        if how == "oracle":
+            kw["correct"] = pool.correct()[i, :4]
+        expected.append(pick(how, **kw))
+    assert df.iloc[0]["picks"] == expected
 
 
 def test_seconds_are_scaled_from_the_pool():
