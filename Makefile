@@ -23,10 +23,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# JupyterLab refuses to run as root unless told; containers often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 # git keeps no empty folder, so a clone made before any notebook lands lacks it.
 lab: install
 	@mkdir -p notebooks
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(ARGS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(ARGS)
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
