@@ -155,7 +155,7 @@ def render_rows(
             bar_style += f";background-image:{_HATCH}"
         row_style = (
             "display:grid;grid-template-columns:2em minmax(8em,1fr) 130px 3em "
-            "5.5em;gap:8px;align-items:center;padding:5px 4px;"
+            "10em;gap:8px;align-items:center;padding:5px 4px;"
             "border-bottom:1px solid #eee"
         )
         if i == first:
@@ -181,19 +181,21 @@ def render_rows(
             "</div>"
             f'<div class="prm-step-score" style="font-variant-numeric:tabular-nums;'
             f'font-weight:600">{score:.2f}</div>'
-            f'<div class="prm-step-flags" style="font-size:11px;line-height:1.3">'
+            f'<div class="prm-step-flags" style="font-size:11px;line-height:1.35;'
+            f'white-space:nowrap">'
             f"{label}{'<br>' if label and flags else ''}{'<br>'.join(flags)}</div>"
             "</div>"
         )
     header = (
         '<div style="display:grid;grid-template-columns:2em minmax(8em,1fr) 130px '
-        "3em 5.5em;gap:8px;font-size:11px;color:#666;padding:0 4px 2px 8px;"
+        "3em 10em;gap:8px;font-size:11px;color:#666;padding:0 4px 2px 8px;"
         'border-bottom:1px solid #ccc"><div>#</div><div>step</div>'
         "<div>PRM score</div><div></div><div>"
         f"{'label / flags' if trace.labels is not None else 'flags'}</div></div>"
     )
     return (
-        f'<div class="prm-step-scores" data-n-steps="{len(trace.steps)}">'
+        f'<div class="prm-step-scores" data-n-steps="{len(trace.steps)}" '
+        'style="max-width:980px;background:#ffffff;color:#1a1a1a">'
         f"{header}{''.join(rows)}</div>"
     )
 
@@ -567,7 +569,10 @@ class TraceComparison(StaticHTMLFallback, widgets.VBox):
                 widgets.HBox(
                     self.views,
                     layout=widgets.Layout(
-                        width="100%", flex_flow="row wrap", grid_gap="12px"
+                        width="100%",
+                        flex_flow="row wrap",
+                        align_items="flex-start",
+                        grid_gap="12px",
                     ),
                 ),
             ],

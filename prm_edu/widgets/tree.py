@@ -38,6 +38,7 @@ _DY = 64  # pixels between depths
 _TOP = 28
 _MARGIN = 24
 _MAX_WIDTH = 3000  # beyond this, spacing shrinks and score labels go
+_CELL = "padding:1px 10px 1px 0;vertical-align:top"
 
 
 @dataclass
@@ -163,9 +164,9 @@ def legend_html() -> str:
         icon(
             '<rect x="-12" y="-7" width="24" height="14" rx="3" fill="#eee" '
             'stroke="#444" stroke-dasharray="3 2"/><text x="0" y="4" '
-            'text-anchor="middle" font-size="9">×k</text>'
+            'text-anchor="middle" font-size="9">×3</text>'
         )
-        + "k pruned siblings",
+        + " 3 pruned siblings, folded",
         icon('<line x1="-12" y1="0" x2="12" y2="0" stroke="#000" stroke-width="4"/>')
         + "chosen path",
         '<span style="display:inline-block;width:60px;height:9px;border:1px solid '
@@ -385,11 +386,11 @@ def node_details_html(tree: SearchTree, node_id: int, *, math: bool = True) -> s
     for step in tree.path(node_id):
         mark = " style='font-weight:700'" if step.id == node_id else ""
         rows.append(
-            f"<tr{mark}><td style='color:#666'>{step.depth}</td>"
-            f"<td>{esc(step.step, math=math)}</td>"
+            f"<tr{mark}><td style='color:#666;{_CELL}'>{step.depth}</td>"
+            f"<td style='{_CELL}'>{esc(step.step, math=math)}</td>"
             f"<td style='border-left:4px solid {score_color(step.score)};"
-            f"padding-left:4px'>{fmt_score(step.score)}</td>"
-            f"<td>{esc(step.status)}</td></tr>"
+            f"{_CELL};padding-left:4px'>{fmt_score(step.score)}</td>"
+            f"<td style='{_CELL}'>{esc(step.status)}</td></tr>"
         )
     reason = (
         f"<div><b>why:</b> {esc(node.reason, math=math)}</div>" if node.reason else ""
@@ -406,8 +407,9 @@ def node_details_html(tree: SearchTree, node_id: int, *, math: bool = True) -> s
         "<div style='margin-top:6px;font-size:12px;color:#444'>Path from the "
         "problem to this node:</div>"
         "<table style='font-size:12px;border-collapse:collapse'>"
-        "<tr style='color:#666'><th>depth</th><th style='text-align:left'>step</th>"
-        f"<th>score</th><th>status</th></tr>{''.join(rows)}</table>"
+        f"<tr style='color:#666'><th style='{_CELL}'>depth</th>"
+        f"<th style='text-align:left;{_CELL}'>step</th><th style='{_CELL}'>score"
+        f"</th><th style='{_CELL}'>status</th></tr>{''.join(rows)}</table>"
     )
 
 
