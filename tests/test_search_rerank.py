@@ -163,3 +163,25 @@ def test_best_of_n_many_needs_what_each_method_uses():
         best_of_n_many([SEED_PROBLEM], gen, scorer, BestOfNConfig(method="oracle"))
     with pytest.raises(ValueError, match="pass a scorer"):
         best_of_n_many([SEED_PROBLEM], gen, None, BestOfNConfig(method="prm"))
+
+
+def test_pool_result_on_a_subset():
+    from prm_edu.search import pool_result
+
+    gen, scorer = seed_models()
+    pool = sample_pool(
+        [SEED_PROBLEM],
+        gen,
+        scorer,
+        None,
+        PoolConfig(n=6),
+        answer_of=seed_answer,
+        grade=seed_grade,
+    )
+    r = pool_result(pool, 0, "prm", "min", indices=[0, 2, 3])
+    assert len(r.tree.children(0)) == 3
+    assert r.cost.tokens_generated == sum(
+        pool.samples[0][k].n_tokens for k in [0, 2, 3]
+    )
+    chosen = r.tree.nodes[r.tree.chosen]
+    assert r.tree.steps(chosen.id) == r.steps

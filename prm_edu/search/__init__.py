@@ -32,6 +32,8 @@ from prm_edu.search.rerank import (
     best_of_n,
     best_of_n_many,
     pick,
+    pick_in_pool,
+    pool_result,
 )
 from prm_edu.search.scripted import ScriptedScorer, TreeGenerator
 from prm_edu.search.tot import ToTConfig, tot_bfs, tot_bfs_many
@@ -78,6 +80,8 @@ __all__ = [
     "dvts_many",
     "grade_fn",
     "pick",
+    "pick_in_pool",
+    "pool_result",
     "sample_pool",
     "tot_bfs",
     "tot_bfs_many",

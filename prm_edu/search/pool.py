@@ -114,12 +114,21 @@ class Pool:
         """Tokens generated for each sample, shape (problems, n)."""
         return np.array([[s.n_tokens for s in row] for row in self.samples], dtype=int)
 
-    def tree(self, i: int, aggregation: str = "min", chosen: int | None = None):
-        """Problem i's samples as a `SearchTree`: one chain per sample under
-        the root, each node scored; `chosen` (a sample index) marks the pick."""
+    def tree(
+        self,
+        i: int,
+        aggregation: str = "min",
+        chosen: int | None = None,
+        indices: Sequence[int] | None = None,
+    ) -> SearchTree:
+        """Problem i's samples (all, or those in `indices`) as a `SearchTree`:
+        one chain per sample under the root, each node scored; `chosen` (a
+        sample index) marks the pick."""
         tree = SearchTree(self.problems[i])
         leaves = []
-        for j, s in enumerate(self.samples[i]):
+        keep = range(self.n) if indices is None else [int(j) for j in indices]
+        for j in keep:
+            s = self.samples[i][j]
             parent = tree.root.id
             for t, step in enumerate(s.steps):
                 score = s.prm[t] if s.prm else None

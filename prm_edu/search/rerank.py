@@ -189,7 +189,7 @@ def pool_result(
 ):
     """A `SearchResult` for problem i of a pool: the pick, the tree, the cost."""
     j = pick_in_pool(pool, i, method, aggregation, indices)
-    idx = range(pool.n) if indices is None else indices
+    idx = list(range(pool.n)) if indices is None else [int(k) for k in indices]
     row = pool.samples[i]
     scored = pool.orm_cost if method == "orm" else pool.prm_cost
     cost = Cost(
@@ -197,7 +197,7 @@ def pool_result(
         tokens_generated=sum(row[k].n_tokens for k in idx),
     )
     if scored and method in ("prm", "orm", "weighted"):
-        share = len(list(idx)) / pool.n
+        share = len(idx) / pool.n
         cost.tokens_scored = round(scored[i].tokens_scored * share)
         cost.forward_passes = scored[i].forward_passes
     chosen = row[j]
@@ -205,6 +205,6 @@ def pool_result(
         problem=pool.problems[i],
         steps=list(chosen.steps),
         answer=chosen.answer,
-        tree=pool.tree(i, aggregation, chosen=j),
+        tree=pool.tree(i, aggregation, chosen=j, indices=indices),
         cost=cost,
     )
