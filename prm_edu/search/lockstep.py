@@ -141,6 +141,8 @@ def _generate(
     retries: int = EMPTY_RETRIES,
 ) -> list[GeneratedStep]:
     """One step per state; empty steps are sampled again, `retries` times."""
+    if not states:
+        return []
     out: list[GeneratedStep | None] = [None] * len(states)
     todo = list(range(len(states)))
     for _attempt in range(1 + retries):
@@ -183,6 +185,8 @@ def _score(
     owners: list[int],
     costs: Sequence[Cost],
 ) -> list[list[float]]:
+    if not items:
+        return []
     before = scorer.usage.snapshot()
     scores = scorer.score_batch(items)
     used = scorer.usage.since(before)
