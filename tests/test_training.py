@@ -1,0 +1,181 @@
+"""The training loop and the data it builds, on tiny hand-made traces."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+import torch
+
+from prm_edu.data.trace import Trace
+from prm_edu.models import ModelShape, PRMScorer, build_tokenizer, new_prm
+from prm_edu.training import (
+    IGNORE,
+    TrainConfig,
+    fit,
+    learning_rate,
+    prm_examples,
+    separator_loss,
+    train_generator,
+    train_orm,
+    train_prm,
+)
+
+TINY = ModelShape(d_model=32, n_layers=2, n_heads=2, context=64)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # shared cores: see tests/test_models.py
+    yield
+    torch.set_num_threads(before)
+
+
+def equation_trace(rng: random.Random) -> Trace:
+    """A two-step solution of ax + b = c, sometimes with a slip in step 1."""
+    a, x, b = rng.randint(2, 5), rng.randint(1, 9), rng.randint(1, 9)
+    c = a * x + b
+    slip = rng.random() < 0.4
+    rhs = c - b + (rng.choice([-1, 1]) * 10 if slip else 0)
+    steps = (
+        f"Subtract {b} from both sides: {a}x = {rhs}",
+        f"Divide by {a}: x = {rhs // a}",
+    )
+    labels = (-1, -1) if slip else (1, 1)
+    return Trace(f"Solve {a}x + {b} = {c}.", steps, labels=labels)
+
+
+@pytest.fixture(scope="module")
+def traces():
+    rng = random.Random(0)
+    return [equation_trace(rng) for _ in range(96)]
+
+
+@pytest.fixture(scope="module")
+def tok(traces):
+    return build_tokenizer(text for t in traces for text in (t.problem, *t.steps))
+
+
+def quick(**kw) -> TrainConfig:
+    base = dict(lr=5e-3, max_steps=30, batch_size=16, progress=False, log_every=1)
+    return TrainConfig(**{**base, **kw})
+
+
+def losses(history):
+    return [h["loss"] for h in history if "loss" in h]
+
+
+def test_prm_targets_sit_on_separators_only(tok, traces):
+    (ex,) = prm_examples(tok, traces[:1])
+    labelled = [i for i, t in enumerate(ex.targets) if t != IGNORE]
+    sep = tok.convert_tokens_to_ids("\n")
+    assert [ex.input_ids[i] for i in labelled] == [sep, sep]
+    assert labelled[-1] == len(ex.input_ids) - 1  # the last step's "\n"
+    (orm,) = prm_examples(tok, traces[:1], outcomes=[True])
+    assert [t for t in orm.targets if t != IGNORE] == [1.0]
+
+
+def test_neutral_counts_as_good_and_soft_labels_are_targets(tok):
+    t = Trace("Solve 2x + 5 = 15.", ("Add 0: 2x + 5 = 15", "x = 5"), labels=(0, -1))
+    assert [v for v in prm_examples(tok, [t])[0].targets if v != IGNORE] == [1, 0]
+    soft = t.with_labels((0.75, 0.25), soft=True)
+    assert [v for v in prm_examples(tok, [soft])[0].targets if v != IGNORE] == [
+        0.75,
+        0.25,
+    ]
+
+
+def test_training_a_few_steps_lowers_the_prm_loss(tok, traces):
+    result = train_prm(traces, quick(), tokenizer=tok, shape=TINY)
+    seen = losses(result.history)
+    assert result.steps == 30 and result.stop_reason == "finished"
+    assert sum(seen[-5:]) / 5 < sum(seen[:5]) / 5
+    assert result.summary()["examples"] == len(traces)
+
+
+def test_orm_and_generator_losses_fall_too(tok, traces):
+    outcomes = [t.labels[-1] > 0 for t in traces]
+    orm = train_orm(traces, outcomes, quick(), tokenizer=tok, shape=TINY)
+    gen = train_generator(traces, quick(), tokenizer=tok, shape=TINY)
+    for result in (orm, gen):
+        seen = losses(result.history)
+        assert sum(seen[-5:]) < sum(seen[:5])
+
+
+def test_training_is_seeded(tok, traces):
+    a = train_prm(traces, quick(max_steps=5), tokenizer=tok, shape=TINY)
+    b = train_prm(traces, quick(max_steps=5), tokenizer=tok, shape=TINY)
+    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.equal(pa, pb)
+
+
+def test_validation_history_and_early_stop_keep_the_best(tok, traces):
+    cfg = quick(max_steps=200, eval_every=2, patience=2, lr=1e-6, warmup_frac=0)
+    result = train_prm(
+        traces[:64], cfg, val_traces=traces[64:], tokenizer=tok, shape=TINY
+    )
+    evals = [h for h in result.history if "val_auroc" in h]
+    assert result.stop_reason == "early stop" and result.steps < 200
+    assert evals and all(0 <= h["val_auroc"] <= 1 for h in evals)
+    # The weights kept are the best evaluated ones.
+    val = traces[64:]
+    scores = PRMScorer(result.model, tok).score_batch(
+        [(t.problem, t.steps) for t in val]
+    )
+    from prm_edu.metrics import step_auroc
+
+    assert step_auroc(val, scores) == pytest.approx(max(h["val_auroc"] for h in evals))
+
+
+def test_time_budget_stops_training(tok, traces):
+    result = train_prm(
+        traces, quick(max_steps=10_000, time_budget_s=0.5), tokenizer=tok, shape=TINY
+    )
+    assert result.stop_reason == "time budget" and result.steps < 10_000
+
+
+def test_learning_rate_warms_up_then_decays_to_zero():
+    cfg = TrainConfig(lr=1.0, warmup_frac=0.1)
+    assert learning_rate(cfg, 0.0) == 0.0
+    assert learning_rate(cfg, 0.1) == pytest.approx(1.0)
+    assert learning_rate(cfg, 0.55) == pytest.approx(0.5)
+    assert learning_rate(cfg, 1.0) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        ({"lr": 0}, "lr"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"warmup_frac": 1.0}, "warmup_frac"),
+    ],
+)
+def test_config_refuses_bad_values(kw, name):
+    with pytest.raises(ValueError, match=name):
+        TrainConfig(**kw)
+
+
+def test_unlabelled_traces_and_nan_losses_are_refused(tok, traces):
+    with pytest.raises(ValueError, match="trace 0 has no labels"):
+        train_prm([Trace(traces[0].problem, traces[0].steps)], quick(), tokenizer=tok)
+    with pytest.raises(ValueError, match="outcomes"):
+        train_orm(traces, [True], quick(), tokenizer=tok)
+    model = new_prm(tok, TINY)
+    with torch.no_grad():
+        model.classifier.bias.fill_(math.nan)
+    with pytest.raises(FloatingPointError, match="loss became nan"):
+        fit(
+            model,
+            prm_examples(tok, traces),
+            separator_loss,
+            quick(),
+            pad_id=tok.pad_token_id,
+        )
+
+
+def test_traces_too_long_for_the_context_are_named(tok, traces):
+    long = Trace(traces[0].problem, traces[0].steps * 8, labels=(1,) * 16)
+    with pytest.raises(ValueError, match="trace 1 is .* context is 64"):
+        train_prm([traces[0], long], quick(), tokenizer=tok, shape=TINY)
