@@ -181,7 +181,7 @@ class OpenAIGenerator:
         last = None
         for attempt in range(self.retries + 1):
             if attempt:
-                time.sleep(min(2.0, 0.25 * 2**attempt))
+                time.sleep(min(2.0, 0.2 * 2 ** (attempt - 1)))
             request = urllib.request.Request(self.url, data, headers, method="POST")
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as reply:
