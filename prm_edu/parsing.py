@@ -341,8 +341,22 @@ def _tokens(text: str, limits: Limits) -> list[tuple[str, str, int]]:
     return out
 
 
+_ZERO = Fraction(0)
+
+
+def _literal(text: str) -> Fraction:
+    """The exact value of digits with an optional decimal part (no sign)."""
+    whole, _, part = text.partition(".")
+    if not part:
+        return Fraction(int(whole))
+    return Fraction(int(whole + part), 10 ** len(part))
+
+
 def _num_expr(value: Fraction, text: str) -> Expr:
-    return Expr("num", Linear(Fraction(0), value), text=text)
+    return Expr("num", Linear(_ZERO, value), text=text)
+
+
+_X = Linear(Fraction(1), _ZERO)
 
 
 class _Parser:
@@ -527,7 +541,7 @@ class _Parser:
         b = base.value.const
         if b == 0 and n < 0:
             raise self.error("division by zero (0 to a negative power)", tok)
-        value = self.bounded(Linear(Fraction(0), b ** int(n)), tok)
+        value = self.bounded(Linear(_ZERO, b ** int(n)), tok)
         return Expr("power", value, parts=(base, exp), size=base.size + exp.size + 1)
 
     def atom(self) -> Expr:
@@ -537,7 +551,7 @@ class _Parser:
         kind, text, _ = tok
         if kind == "num":
             self.i += 1
-            return _num_expr(Fraction(text), text)
+            return _num_expr(_literal(text), text)
         if kind == "name":
             self.i += 1
             if self.variable is None or text.lower() != self.variable:
@@ -550,7 +564,7 @@ class _Parser:
                     f"unknown {self.variable!r}",
                     tok,
                 )
-            return Expr("var", Linear(Fraction(1), Fraction(0)), text=self.variable)
+            return Expr("var", _X, text=self.variable)
         if kind == "op" and text == "(":
             self.i += 1
             self.enter()

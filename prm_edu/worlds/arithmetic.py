@@ -41,7 +41,6 @@ from prm_edu.parsing import (
     format_number,
     normalize,
     parse_expression,
-    parse_number,
 )
 from prm_edu.worlds._common import (
     ARITHMETIC_SLIP,
@@ -371,8 +370,19 @@ def _classify(n_steps: int) -> int:
 # --------------------------------------------------------------------------- #
 
 _RESULT = re.compile(
-    r"\s*(?P<num>-?\s*[0-9]+(?:\.[0-9]+)?(?:/[0-9]+)?)(?:\s+[A-Za-z][A-Za-z ]*)?\s*"
+    r"\s*(?P<sign>-?)\s*(?P<num>[0-9]{1,30})(?:\.(?P<dec>[0-9]{1,30}))?"
+    r"(?:/(?P<den>[0-9]{1,30}))?(?:\s+[A-Za-z][A-Za-z ]*)?\s*"
 )
+
+
+def _result(m: re.Match, text: str) -> Fraction:
+    dec = m.group("dec") or ""
+    value = Fraction(int(m.group("num") + dec), 10 ** len(dec))
+    if m.group("den"):
+        if int(m.group("den")) == 0:
+            raise ParseError("the result divides by zero", text)
+        value /= int(m.group("den"))
+    return -value if m.group("sign") else value
 
 
 @dataclass(frozen=True)
@@ -397,7 +407,7 @@ def _read_step(text: str) -> _Step:
             text,
         )
     expr = parse_expression(lhs, variable=None)
-    return _Step(expr, parse_number(m.group("num")))
+    return _Step(expr, _result(m, text))
 
 
 # --------------------------------------------------------------------------- #
@@ -600,7 +610,9 @@ class ArithmeticWorld(World):
     ) -> list[StepLabel]:
         known: dict[Fraction, int | None] = {g: None for g in problem.givens}
         true_values = problem.quantities | problem.givens
-        found: dict[Fraction, int] = {}
+        # Steps that found each value; a value may be found as often as the
+        # plan needs it (two computations can share a value).
+        found: dict[Fraction, list[int]] = {}
         labels: list[StepLabel] = []
         for i, text in enumerate(steps):
             try:
@@ -631,13 +643,14 @@ class ArithmeticWorld(World):
                     f"the arithmetic is right, but {_fmt(n)} (from step "
                     f"{where + 1}) is wrong: an earlier error carries forward"
                 )
-        if result in found:
+        needed = max(1, sum(node.value == result for node in problem.plan))
+        if len(found.get(result, ())) >= needed:
             return neutral(
                 f"correct, but {_fmt(result)} was already found in step "
-                f"{found[result] + 1}"
+                f"{found[result][0] + 1}"
             )
         if result in problem.quantities:
-            found[result] = i
+            found.setdefault(result, []).append(i)
             return good(f"correct: {shown} = {_fmt(result)}, a quantity of the story")
         if result in problem.givens:
             return neutral(f"correct, but it only restates {_fmt(result)}")
