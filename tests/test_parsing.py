@@ -249,7 +249,7 @@ def nothing_executed():
 
 HOSTILE = [
     "__import__('os').system('echo pwned')",
-    "__import__(\"os\")",
+    '__import__("os")',
     "lambda: 1",
     "(lambda x: x)(1)",
     "eval('1+1')",

@@ -374,16 +374,23 @@ def test_game24_fractions_and_negatives():
 
 
 def test_game24_grades_what_is_really_computed():
-    # The last step claims 24, but 8 - 4 is 4, not 5: the real value is 4 * 5 ...
+    # The last step claims 24, but 8 - 4 is 4, not 5: the moves make 0.
     steps = [
         "8 - 4 = 5 (left: 4 5 6)",
         "5 - 4 = 1 (left: 1 6)",
         "1 * 6 = 24 (left: 24)",
     ]
     assert values(G24.check(G, steps)) == [-1, -1, -1]
-    assert G24.extract_answer(G, steps) == "0"
-    assert not G24.grade(G, steps)
+    assert G24.extract_answer(G, steps) == "24"  # what was written
+    assert not G24.grade(G, steps)  # what was really computed
     assert G24.extract_answer(G, steps[:2]) is None  # not finished
+    # Right moves, wrong last result: not solved either.
+    steps = [
+        "6 - 4 = 2 (left: 2 4 8)",
+        "8 - 2 = 6 (left: 4 6)",
+        "4 * 6 = 25 (left: 25)",
+    ]
+    assert not G24.grade(G, steps) and G24.extract_answer(G, steps) == "25"
 
 
 def test_game24_levels_follow_the_number_of_solutions():

@@ -391,6 +391,18 @@ class _Step:
     result: Fraction
 
 
+def _numbers_used(expr: Expr) -> list[Fraction]:
+    """The numbers a computation uses, a minus sign in front kept (-4 + 20)."""
+    if expr.kind == "num":
+        return [expr.value.const]
+    if expr.kind == "neg" and expr.parts[0].kind == "num":
+        return [expr.value.const]
+    out: list[Fraction] = []
+    for part in expr.parts:
+        out.extend(_numbers_used(part[1] if isinstance(part, tuple) else part))
+    return out
+
+
 def _read_step(text: str) -> _Step:
     _, body = split_phrase(clean_step(text))
     if "=" not in body:
@@ -551,7 +563,7 @@ def _is_mistake(problem: ArithmeticProblem, state: tuple, text: str) -> bool:
     known = problem.givens | set(state)
     return (
         step.expr.value.const != step.result
-        or any(n not in known for n in step.expr.numbers())
+        or any(n not in known for n in _numbers_used(step.expr))
         or step.result not in problem.quantities
     )
 
@@ -630,13 +642,13 @@ class ArithmeticWorld(World):
         value, result = step.expr.value.const, step.result
         if value != result:
             return bad(f"{shown} = {_fmt(value)}, not {_fmt(result)}")
-        for n in step.expr.numbers():
+        for n in _numbers_used(step.expr):
             if n not in known:
                 return bad(
                     f"{_fmt(n)} is not a number in the problem or an earlier "
                     f"result: check which numbers the story gives"
                 )
-        for n in step.expr.numbers():
+        for n in _numbers_used(step.expr):
             if n not in true_values:
                 where = known[n]
                 return bad(

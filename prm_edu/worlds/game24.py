@@ -15,9 +15,10 @@ right move into a dead end is -1 ("24 can no longer be reached from ..."):
 a PRM scores progress, not only validity. Writing only `(left: ...)` to
 restate the numbers is 0 (correct, no progress).
 
-The final answer is the value the steps really compute from the four
-numbers (replayed exactly, whatever results were written), so a solution
-that only *claims* 24 is not graded right. Levels: by how many distinct
+The final answer is the last number written, once all four numbers are
+used; `grade` is stricter than comparing it with 24: the moves, replayed
+exactly from the four numbers, must really make 24, so a solution that
+only *claims* 24 after a slip is not graded right. Levels: by how many distinct
 solutions the numbers have (`count_solutions`): 1 has 12 or more, 2 has 5 to
 11, 3 has 1 to 4. Only solvable problems
 are sampled. Defined in notebook 05.
@@ -536,14 +537,13 @@ class Game24World(World):
             return good("correct: 24 is reached")
         return good(f"correct: 24 can still be reached from {_show(after)}")
 
-    def extract_answer(
-        self, problem: Game24Problem, steps: Sequence[str]
-    ) -> str | None:
-        """The value the steps really compute, once one number is left.
+    @staticmethod
+    def _replay(problem: Game24Problem, steps: Sequence[str]):
+        """(last number written, value the moves really compute), once one
+        number is left; None when the steps do not combine all four numbers.
 
-        Each step's numbers are matched against those written so far; the
-        arithmetic is redone exactly, so a wrongly written result does not
-        count. None when the steps do not combine all four numbers.
+        Each step's numbers are matched against those written so far and the
+        arithmetic is redone exactly, whatever result was written.
         """
         # Pairs (written value, true value) of the numbers left.
         left = [(Fraction(v), Fraction(v)) for v in problem.numbers]
@@ -565,9 +565,25 @@ class Game24World(World):
             if value is None:
                 return None
             left.append((r, value))
-        if len(left) != 1:
-            return None
-        return format_number(left[0][1])
+        return left[0] if len(left) == 1 else None
+
+    def extract_answer(
+        self, problem: Game24Problem, steps: Sequence[str]
+    ) -> str | None:
+        """The last number written, once the steps have combined all four
+        numbers (None before that, or when a step uses a number not there)."""
+        replayed = self._replay(problem, steps)
+        return None if replayed is None else format_number(replayed[0])
+
+    def grade(self, problem: Game24Problem, steps: Sequence[str]) -> bool:
+        """Whether the steps end in 24 *and* their moves really make 24.
+
+        Stricter than comparing answers: a solution that writes 24 after a
+        slip in its arithmetic does not count (`extract_answer` gives what was
+        written, so the two can differ).
+        """
+        replayed = self._replay(problem, steps)
+        return replayed is not None and replayed[0] == TARGET == replayed[1]
 
     def answer(self, problem: Game24Problem) -> str:
         return "24"
