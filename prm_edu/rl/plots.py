@@ -1,0 +1,94 @@
+"""The two pictures of notebook 08: accuracy against training steps, and the
+reward-hacking view (what the PRM thinks of the samples next to the truth)."""
+
+from __future__ import annotations
+
+from prm_edu.rl.compare import Results, curves
+
+COLOURS = {"outcome": "tab:blue", "process": "tab:orange", "exact": "tab:green"}
+
+
+def plot_accuracy(
+    results: Results,
+    *,
+    key: str = "held_out_accuracy",
+    ax=None,
+    title: str | None = None,
+):
+    """Held-out accuracy at 1 sample against training steps, one line per
+    reward (the mean over seeds), each seed's run drawn thin. Returns the
+    Figure."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+    else:
+        fig = ax.figure
+    n_seeds = len({s for _, s in results})
+    for reward, c in curves(results, key).items():
+        colour = COLOURS.get(reward)
+        for values in c["per_seed"].values():
+            if n_seeds > 1:
+                ax.plot(c["steps"], values, color=colour, lw=0.8, alpha=0.35)
+        ax.plot(
+            c["steps"],
+            c["mean"],
+            marker="o",
+            ms=4,
+            color=colour,
+            label=f"{reward} reward",
+        )
+    ax.set_xlabel("training steps")
+    ax.set_ylabel("held-out accuracy at 1 sample (greedy)")
+    seeds = f", mean of {n_seeds} seeds" if n_seeds > 1 else ""
+    ax.set_title(title or f"GRPO: which reward teaches fastest?{seeds}")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_reward_hacking(results: Results, *, seed: int | None = None, smooth: int = 5):
+    """One panel per reward: the PRM's mean step score of the policy's samples
+    next to their true accuracy (exact grading) and the share of their steps
+    the exact checker accepts, against training steps (running mean over
+    `smooth` steps). A PRM score that climbs while the truth stays flat or
+    falls is reward hacking. Uses the first seed unless `seed` is given.
+    Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    seed = min(s for _, s in results) if seed is None else seed
+    runs = [(r, res) for (r, s), res in results.items() if s == seed]
+    if not runs:
+        raise ValueError(
+            f"no run with seed={seed}: seeds are {sorted({s for _, s in results})}."
+        )
+    fig, axes = plt.subplots(
+        1, len(runs), figsize=(4.2 * len(runs), 3.6), sharey=True, squeeze=False
+    )
+    for ax, (reward, res) in zip(axes[0], runs):
+        rows = [h for h in res.history if "accuracy" in h]
+        steps = [h["step"] for h in rows]
+        for key, label, style in (
+            ("prm_score", "PRM mean step score", "-"),
+            ("step_accuracy", "steps the checker accepts", ":"),
+            ("accuracy", "true accuracy", "--"),
+        ):
+            values = _running_mean([h[key] for h in rows], smooth)
+            ax.plot(steps, values, style, lw=2, label=label)
+        ax.set_title(f"{reward} reward")
+        ax.set_xlabel("training steps")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("samples of the policy")
+    axes[0][0].legend(fontsize=8, loc="lower left")
+    fig.suptitle("Reward hacking shows as the PRM's score parting from the truth")
+    fig.tight_layout()
+    return fig
+
+
+def _running_mean(values: list[float], window: int) -> list[float]:
+    out = []
+    for i in range(len(values)):
+        part = values[max(0, i - window + 1) : i + 1]
+        out.append(sum(part) / len(part))
+    return out
