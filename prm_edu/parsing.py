@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Union
 
 __all__ = [
     "ParseError",
@@ -171,12 +172,24 @@ def format_number(value: Fraction | int) -> str:
 # --------------------------------------------------------------------------- #
 
 
+Rational = Union[int, Fraction]  # exact: whole numbers stay ints, for speed
+
+
+def _div(a: Rational, b: Rational) -> Rational:
+    """a / b exactly (never a float): an int when it divides evenly."""
+    if type(a) is int and type(b) is int:
+        q, r = divmod(a, b)
+        return q if r == 0 else Fraction(a, b)
+    return Fraction(a) / b
+
+
 @dataclass(frozen=True)
 class Linear:
-    """The linear form `coef * x + const`, with exact rational coefficients."""
+    """The linear form `coef * x + const`, with exact rational coefficients
+    (`int` or `Fraction`; never a float)."""
 
-    coef: Fraction = Fraction(0)
-    const: Fraction = Fraction(0)
+    coef: Rational = 0
+    const: Rational = 0
 
     @property
     def is_constant(self) -> bool:
@@ -191,8 +204,12 @@ class Linear:
     def __neg__(self) -> "Linear":
         return Linear(-self.coef, -self.const)
 
-    def scale(self, k: Fraction) -> "Linear":
+    def scale(self, k: Rational) -> "Linear":
         return Linear(self.coef * k, self.const * k)
+
+    def divide(self, k: Rational) -> "Linear":
+        """This form divided by the non-zero number `k`, exactly."""
+        return Linear(_div(self.coef, k), _div(self.const, k))
 
     def render(self, variable: str = "x") -> str:
         """Canonical text: `2x + 5`, `-x - 3/2`, `(1/2)x`, `7`, `0`."""
@@ -295,12 +312,12 @@ class Equation:
     def render(self) -> str:
         return f"{self.lhs.render()} = {self.rhs.render()}"
 
-    def solutions(self) -> Fraction | str:
-        """The one solution, or "all" (true for every x) or "none"."""
+    def solutions(self) -> Rational | str:
+        """The one solution (exact), or "all" (true for every x) or "none"."""
         a = self.left.coef - self.right.coef
         b = self.right.const - self.left.const
         if a != 0:
-            return b / a
+            return _div(b, a)
         return "all" if b == 0 else "none"
 
 
@@ -341,22 +358,22 @@ def _tokens(text: str, limits: Limits) -> list[tuple[str, str, int]]:
     return out
 
 
-_ZERO = Fraction(0)
+_ZERO = 0
 
 
-def _literal(text: str) -> Fraction:
+def _literal(text: str) -> Rational:
     """The exact value of digits with an optional decimal part (no sign)."""
     whole, _, part = text.partition(".")
     if not part:
-        return Fraction(int(whole))
+        return int(whole)
     return Fraction(int(whole + part), 10 ** len(part))
 
 
-def _num_expr(value: Fraction, text: str) -> Expr:
+def _num_expr(value: Rational, text: str) -> Expr:
     return Expr("num", Linear(_ZERO, value), text=text)
 
 
-_X = Linear(Fraction(1), _ZERO)
+_X = Linear(1, _ZERO)
 
 
 class _Parser:
@@ -494,7 +511,7 @@ class _Parser:
                 )
             if right.const == 0:
                 raise self.error("division by zero", tok)
-            return left.scale(1 / right.const)
+            return left.divide(right.const)
         if left.is_constant:
             return right.scale(left.const)
         if right.is_constant:
@@ -541,7 +558,9 @@ class _Parser:
         b = base.value.const
         if b == 0 and n < 0:
             raise self.error("division by zero (0 to a negative power)", tok)
-        value = self.bounded(Linear(_ZERO, b ** int(n)), tok)
+        value = self.bounded(
+            Linear(_ZERO, b ** int(n) if n >= 0 else Fraction(b) ** int(n)), tok
+        )
         return Expr("power", value, parts=(base, exp), size=base.size + exp.size + 1)
 
     def atom(self) -> Expr:
@@ -615,4 +634,4 @@ def parse_number(text: str, *, limits: Limits = DEFAULT_LIMITS) -> Fraction:
         raise ParseError("the number is empty", text)
     out = parser.expr()
     parser.finish()
-    return out.value.const
+    return Fraction(out.value.const)

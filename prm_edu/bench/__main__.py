@@ -7,7 +7,7 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ("models", "search", "notebooks", "rl")
+BENCHMARKS = ("models", "search", "notebooks", "rl", "worlds")
 
 
 def main(argv: list[str] | None = None) -> int:

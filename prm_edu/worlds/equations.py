@@ -133,7 +133,7 @@ def _apply(op: str, side: Linear, k: Linear) -> Linear:
         return side + k
     if op == "multiply":
         return side.scale(k.const)
-    return side.scale(1 / k.const)
+    return side.divide(k.const)
 
 
 def _shown(k: Linear) -> str:
@@ -241,7 +241,7 @@ def _untidy(side: Expr) -> bool:
 
 def _plan(eq: Equation) -> _Plan | None:
     """The next move of the standard method, or None when solved or stuck."""
-    if not isinstance(eq.solutions(), Fraction):
+    if isinstance(eq.solutions(), str):  # "all" or "none"
         return None
     left, right = eq.left, eq.right
     if left.coef == 0:  # keep x on the left of what is written
@@ -266,7 +266,7 @@ def _plan(eq: Equation) -> _Plan | None:
             f"Divide both sides by {format_number(a)}",
             k,
             before,
-            (left.scale(1 / a), right.scale(1 / a)),
+            (left.divide(a), right.divide(a)),
         )
     else:
         return None
@@ -333,7 +333,8 @@ class _EquationPolicy(Policy):
             k = plan.operand
             if plan.op in ("subtract", "add") and k.is_constant and abs(k.const) > 1:
                 c = c_side.const
-                other = c / k.const if (c / k.const).denominator == 1 else c * k.const
+                ratio = Fraction(c) / k.const
+                other = ratio if ratio.denominator == 1 else c * k.const
                 return written((x_new, Linear(c_side.coef, other)))
             if plan.op == "divide" and c_side.is_constant:
                 return written((x_new, Linear(_ZERO, c_side.const - k.const)))
@@ -421,7 +422,7 @@ class EquationsWorld(World):
                 text,
             )
         solution = eq.solutions()
-        if not isinstance(solution, Fraction):
+        if isinstance(solution, str):  # "all" or "none"
             raise ParseError(
                 f"{eq.render()} {_describe(solution)}: give an equation with "
                 f"exactly one solution",
@@ -433,6 +434,7 @@ class EquationsWorld(World):
                     f"{eq.render()} is already solved: give an equation to solve",
                     text,
                 )
+        solution = Fraction(solution)
         return EquationProblem(
             f"Solve {eq.render()}", _classify(eq, solution), solution, eq
         )
