@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prm_edu import worlds
 from prm_edu.parsing import ParseError
@@ -110,6 +112,12 @@ def test_solve_uses_the_seeds_phrasing():
         ("5x + 3 = 2x - 6", "Solve 5x + 3 = 2x - 6", 2, "-3"),
         ("2x \u2212 3 = 7", "Solve 2x - 3 = 7", 1, "5"),
         ("15 = 2x + 5", "Solve 15 = 2x + 5", 1, "5"),
+        ("0.5x + 1 = 3", "Solve 0.5x + 1 = 3", 1, "4"),
+        ("x/2 + 1 = 3", "Solve x/2 + 1 = 3", 1, "4"),
+        ("(1/2)x = 3", "Solve (1/2)x = 3", 3, "6"),
+        ("2x + 3x = 10", "Solve 2x + 3x = 10", 1, "2"),
+        ("-x = 3", "Solve -x = 3", 2, "-3"),
+        ("x = 2 + 3", "Solve x = 2 + 3", 1, "5"),
     ],
 )
 def test_learner_equations(text, problem_text, level, answer):
@@ -400,3 +408,27 @@ def test_game24_levels_follow_the_number_of_solutions():
         for problem in G24.sample(100, seed=0, level=level):
             assert lo <= count_solutions(problem.numbers) <= hi
             assert G24.parse_problem(problem.text).level == level
+
+
+_SIDE = st.lists(
+    st.tuples(st.integers(-20, 20), st.sampled_from(["x", "", "(x + 1)", "(2x - 3)"])),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_SIDE, _SIDE)
+def test_learner_equations_round_trip(left, right):
+    def side(terms):
+        return " + ".join(f"{k}{t}" if t else str(k) for k, t in terms)
+
+    text = f"{side(left)} = {side(right)}"
+    try:
+        problem = EQ.parse_problem(text)
+    except ParseError:
+        return  # no x, no single solution, or already solved
+    assert EQ.parse_problem(problem.text) == problem
+    steps = EQ.solve(problem)
+    assert min(values(EQ.check(problem, steps))) >= 0
+    assert EQ.grade(problem, steps), (problem.text, steps)

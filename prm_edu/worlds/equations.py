@@ -235,8 +235,12 @@ class _Plan:
 
 
 def _untidy(side: Expr) -> bool:
-    """Whether a side has brackets or more terms than its simplest form."""
-    return side.has_group() or side.size > parse_expression(side.value.render()).size
+    """Whether a side has brackets to expand or more terms than its simplest
+    form (the canonical `(1/2)x` is tidy, and so is `x/2`)."""
+    canonical = side.value.render()
+    if side.render() == canonical:
+        return False
+    return side.has_group() or side.size > parse_expression(canonical).size
 
 
 def _plan(eq: Equation) -> _Plan | None:
