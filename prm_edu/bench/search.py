@@ -34,14 +34,38 @@ from prm_edu.search.pool import PoolConfig, sample_pool
 
 METHODS = (*RERANK_METHODS, *SEARCH_METHODS)
 WORLDS = ("equations", "arithmetic", "game24")
-# Problems drawn with this seed offset were never used to train the shipped
-# models (their builders sample from small seeds), so results are held out.
+# Seeds for drawing benchmark problems; which problems count as held out is
+# decided by `prm_edu.build_checkpoints.split_of` (a hash of the text).
 HELD_OUT_SEED = 7_000_001
+
+
+def held_out_problems(world, n: int, seed: int, level=None) -> list:
+    """Up to `n` distinct problems of the "test" split, which the shipped
+    models never trained or picked thresholds on (fewer when the world has
+    fewer, e.g. game24)."""
+    from prm_edu.build_checkpoints import split_of
+
+    seen, out, idle = set(), [], 0
+    for round_ in range(50):
+        batch = world.sample(
+            12 * n + 50, seed=HELD_OUT_SEED + 1000 * seed + round_, level=level
+        )
+        before = len(out)
+        for p in batch:
+            if p.text not in seen and split_of(p.text) == "test":
+                seen.add(p.text)
+                out.append(p)
+        idle = idle + 1 if len(out) == before else 0
+        if len(out) >= n or idle == 3:  # enough, or the world has no more
+            break
+    return out[:n]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--world", default="equations", choices=WORLDS)
-    parser.add_argument("--problems", type=int, default=100, help="held-out problems")
+    parser.add_argument(
+        "--problems", type=int, default=100, help="held-out (test split) problems"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--level", type=int, default=None, help="world level")
     parser.add_argument(
@@ -90,9 +114,7 @@ def run(args: argparse.Namespace) -> dict:
     if args.problems < 1:
         raise SystemExit(f"--problems must be >= 1, got {args.problems}.")
     world = worlds.get(args.world)
-    problems = world.sample(
-        args.problems, seed=HELD_OUT_SEED + args.seed, level=args.level
-    )
+    problems = held_out_problems(world, args.problems, args.seed, args.level)
     result, curves = benchmark(
         args.world,
         [p.text for p in problems],
@@ -112,7 +134,7 @@ def run(args: argparse.Namespace) -> dict:
         fig = plot_accuracy(
             curves,
             title=f"{args.world}: accuracy vs generated tokens "
-            f"({args.problems} held-out problems)",
+            f"({len(problems)} held-out problems)",
         )
         fig.savefig(args.plot, dpi=120, bbox_inches="tight")
     if args.summary:
