@@ -79,7 +79,9 @@ class ToyWorld:
     with an "=", 0 with a digit, -1 otherwise."""
 
     def sample(self, n, seed=0, level=None):
-        return [ToyProblem(f"Solve {seed % 7 + i}x + 5 = 15") for i in range(n)]
+        return [
+            ToyProblem(f"Solve {(31 * seed + i) % 997}x + 5 = 15") for i in range(n)
+        ]
 
     def grade(self, problem, steps):
         return bool(steps) and any(c.isdigit() for c in steps[-1])

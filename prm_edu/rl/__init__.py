@@ -28,6 +28,7 @@ from prm_edu.rl.grpo import (
     RLResult,
     evaluate,
     grpo_loss,
+    held_out_problems,
     kl_k3,
     train_rl,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "curves",
     "evaluate",
     "grpo_loss",
+    "held_out_problems",
     "history_rows",
     "judge",
     "kl_k3",

@@ -28,15 +28,51 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
+from prm_edu.build_checkpoints import split_of
 from prm_edu.generation import complete
 from prm_edu.models.generator import Generator
 from prm_edu.rl.rewards import CREDITS, REWARDS, advantages, judge
 from prm_edu.rl.rollout import Rollouts, banned_table, sample_rollouts, token_logprobs
 
-# Held-out problems are drawn with this seed (as in `python -m prm_edu.bench
-# search`); training problems with seeds far from it, so the two never meet.
+# Problems are split by a hash of their text, as the shipped models were
+# built: RL trains on "train" problems and is evaluated on "test" ones, which
+# neither the generator nor the PRM ever saw.
 HELD_OUT_SEED = 7_000_001
 TRAIN_SEED = 5_000_000
+
+
+def held_out_problems(world, n: int, level: int | None = None) -> list:
+    """`n` different held-out ("test" split) problems, the same every time."""
+    return problems_of_split(world, n, "test", HELD_OUT_SEED, level, distinct=True)
+
+
+def training_problems(world, n: int, step: int, seed: int = 0, level=None) -> list:
+    """The `n` "train" split problems of training step `step` for run `seed`:
+    the same for every reward, so that rewards are compared on equal terms."""
+    return problems_of_split(
+        world, n, "train", TRAIN_SEED + 100_000 * seed + step, level
+    )
+
+
+def problems_of_split(
+    world, n: int, split: str, seed: int, level=None, *, distinct: bool = False
+) -> list:
+    """`n` problems of `split` ("train", "val" or "test", by a hash of their
+    text, as `prm_edu.build_checkpoints` splits them), drawn from `seed`."""
+    out, seen = [], set()
+    for round_ in range(1000):
+        if len(out) >= n:
+            break
+        for p in world.sample(max(2 * n, 16), seed=seed * 1_009 + round_, level=level):
+            if split_of(p.text) == split and not (distinct and p.text in seen):
+                seen.add(p.text)
+                out.append(p)
+    if len(out) < n:
+        raise ValueError(
+            f"{getattr(world, 'name', 'the world')} has fewer than {n} {'different ' * distinct}{split} "
+            f"problems at level {level}: ask for fewer."
+        )
+    return out[:n]
 
 
 @dataclass
@@ -53,7 +89,8 @@ class RLConfig:
       `updates_per_batch` > 1.
     - `max_steps`, `max_step_tokens`: the longest solution and step sampled.
     - `level`: the world's difficulty level (None: its default).
-    - `eval_every` steps, `eval_problems` held-out problems are solved once
+    - `eval_every` steps, `eval_problems` held-out problems (never seen in
+      training, by the generator or the PRM) are solved once
       each, greedily (`eval_temperature=0`) or sampled at that temperature.
     - `adv_eps`: added to the group's std when normalising rewards.
     """
@@ -69,7 +106,7 @@ class RLConfig:
     updates_per_batch: int = 1
     grad_clip: float = 1.0
     temperature: float = 1.0
-    max_steps: int = 6
+    max_steps: int = 8
     max_step_tokens: int = 32
     level: int | None = None
     adv_eps: float = 1e-4
@@ -202,9 +239,7 @@ def train_rl(
     optimizer = torch.optim.AdamW(policy.parameters(), lr=config.lr, weight_decay=0.0)
     banned = banned_table(tok)
     rng = torch.Generator().manual_seed(config.seed)
-    held_out = world.sample(
-        config.eval_problems, seed=HELD_OUT_SEED, level=config.level
-    )
+    held_out = held_out_problems(world, config.eval_problems, config.level)
     evaluator = Generator(
         policy, tok, max_step_tokens=config.max_step_tokens, device=device
     )
@@ -215,10 +250,8 @@ def train_rl(
         total=config.steps, disable=not config.progress, desc=f"GRPO ({config.reward})"
     )
     for step in range(1, config.steps + 1):
-        problems = world.sample(
-            config.problems_per_step,
-            seed=TRAIN_SEED + 100_000 * config.seed + step,
-            level=config.level,
+        problems = training_problems(
+            world, config.problems_per_step, step, config.seed, config.level
         )
         rollouts = sample_rollouts(
             policy,
