@@ -39,6 +39,8 @@ def test_outcome_and_first_error():
     assert not v and "says True" in v.message
     v = ex1.check_outcome_and_first_error("Solve 2x + 5 = 15", steps, True, 1)
     assert not v and "index 0" in v.message
+    assert not ex1.check_outcome_and_first_error("Solve 2x + 5 = 15", steps, None, 0)
+    assert not ex1.check_outcome_and_first_error("Solve 2x + 5 = 15", steps, True, None)
 
 
 def test_pruned_at():

@@ -64,10 +64,21 @@ def check_outcome_and_first_error(
 ) -> Verdict:
     """What an outcome check says (is the final answer right?) and where the
     first wrong step is (0-based, -1 when there is none)."""
+    if not isinstance(outcome, bool):
+        return Verdict(
+            "outcome", False, f"the outcome is True or False, got {outcome!r}."
+        )
+    if isinstance(first_error, bool) or not isinstance(first_error, int):
+        return Verdict(
+            "first error",
+            False,
+            f"the first error is a step index (0, 1, ...) or -1, got "
+            f"{first_error!r}.",
+        )
     world = _world(world)
     p = world.parse_problem(problem)
     right = world.grade(p, list(steps))
-    if bool(outcome) != right:
+    if outcome != right:
         got = world.extract_answer(p, list(steps))
         return Verdict(
             "outcome",
