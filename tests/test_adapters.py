@@ -61,8 +61,8 @@ def standins(tmp_path_factory):
 
 def raw_logits(model, ids: list[int]) -> torch.Tensor:
     with torch.no_grad():
-        out = model(input_ids=torch.tensor([ids]))
-    return (out.logits if hasattr(out, "logits") else out[0])[0].float()
+        out = model(input_ids=torch.tensor([ids], device=model.device))
+    return (out.logits if hasattr(out, "logits") else out[0])[0].float().cpu()
 
 
 def softmax2(a: float, b: float) -> float:
@@ -414,7 +414,9 @@ def manual_greedy_step(model, tok, prompt: str, sep: str, limit: int) -> str:
     out: list[int] = []
     with torch.no_grad():
         for _ in range(limit):
-            logits = model(input_ids=torch.tensor([ids + out])).logits[0, -1]
+            step = torch.tensor([ids + out], device=model.device)
+            logits = model(input_ids=step).logits[0, -1]
+            logits[[tok.pad_token_id, tok.unk_token_id]] = -float("inf")
             if not out:
                 logits[tok.eos_token_id] = -float("inf")
             nxt = int(logits.argmax())
@@ -473,3 +475,22 @@ def test_generator_runs_whole_solutions_with_seeds(tmp_path):
     assert all(1 <= len(c.steps) <= 3 for c in first)
     with pytest.raises(ValueError, match="temperature"):
         gen.next_steps(states, temperature=-1)
+
+
+# -- MATH-500 answers (real-model mode of notebook 07) ------------------------
+
+
+def test_boxed_answers_are_read_and_compared_without_evaluating():
+    from prm_edu.adapters.math500 import SAMPLE, answer_of, boxed_answer, same_answer
+
+    steps = ["So $f(-2)=2$.", "The total is $\\boxed{\\dfrac{14}{3}}$."]
+    assert answer_of("q", steps) == "\\dfrac{14}{3}"
+    assert same_answer(answer_of("q", steps), SAMPLE[1].answer)
+    assert boxed_answer("\\boxed{\\left( 3, \\frac{\\pi}{2} \\right)} done") == (
+        "\\left( 3, \\frac{\\pi}{2} \\right)"
+    )
+    assert same_answer("(3,\\frac{\\pi}{2})", SAMPLE[0].answer)
+    assert same_answer(".5", "0.5") and same_answer("3.0", "3")
+    assert not same_answer("26001", "26000") and not same_answer(None, "9")
+    assert boxed_answer("\\boxed{\\frac{1}{2}") is None  # cut off: no answer
+    assert boxed_answer("no box") is None

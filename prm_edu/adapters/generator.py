@@ -104,6 +104,12 @@ class HFGenerator:
             )
         pad = tokenizer.pad_token_id
         self.pad_id = pad if pad is not None else self.eos_ids[0]
+        # Never written inside a solution: padding and "unknown" (unless the
+        # model uses the same token as an end of sequence, as Qwen does).
+        self.banned = sorted(
+            {t for t in (pad, tokenizer.unk_token_id) if t is not None}
+            - set(self.eos_ids)
+        )
 
     def prompt(self, problem: str, steps: Sequence[str]) -> str:
         """The text the model continues for this state."""
@@ -167,6 +173,7 @@ class HFGenerator:
             eos_token_id=self.eos_ids,
             # A step must have text: EOS may only follow a separator.
             begin_suppress_tokens=self.eos_ids,
+            suppress_tokens=self.banned or None,
             **sampling,
             **self.generate_kwargs,
         )
