@@ -213,10 +213,16 @@ def require_two_labels(model, convention: str) -> None:
         )
 
 
-def load_kwargs(device: str, dtype) -> dict:
-    """from_pretrained keywords: bf16/fp16 as stored on a GPU, float32 on CPU."""
+def load_kwargs(device: str, dtype, extra: dict | None = None) -> dict:
+    """from_pretrained keywords: on a GPU the checkpoint's own dtype (bf16 for
+    the 7B PRMs), loaded straight into GPU memory (a 7B model would not fit in
+    a Colab machine's RAM on the way); float32 on the CPU. `extra` (the
+    caller's `model_kwargs`, e.g. a quantization config) wins."""
     if dtype is None:
         dtype = "auto" if device == "cuda" else torch.float32
     if isinstance(dtype, str) and dtype != "auto":
         dtype = getattr(torch, dtype)
-    return {"dtype": dtype}
+    out = {"dtype": dtype}
+    if device == "cuda":
+        out["device_map"] = device
+    return {**out, **(extra or {})}

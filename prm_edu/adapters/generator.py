@@ -284,8 +284,7 @@ def load_generator(
     model = AutoModelForCausalLM.from_pretrained(
         str(path_or_name),
         trust_remote_code=trust_remote_code,
-        **load_kwargs(device, dtype),
-        **(model_kwargs or {}),
+        **load_kwargs(device, dtype, model_kwargs),
     )
     return HFGenerator(
         model,

@@ -40,8 +40,7 @@ SAMPLE = (
     MathProblem("How many positive whole-number divisors does 196 have?", "9"),
     MathProblem("What is the value of $513^2 - 487^2$?", "26000"),
     MathProblem(
-        "The sum of 27 consecutive positive integers is $3^7$. What is their "
-        "median?",
+        "The sum of 27 consecutive positive integers is $3^7$. What is their median?",
         "81",
     ),
 )

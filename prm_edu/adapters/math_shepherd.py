@@ -142,8 +142,7 @@ def load(
     model = AutoModelForCausalLM.from_pretrained(
         path_or_name,
         trust_remote_code=trust_remote_code,
-        **load_kwargs(device, dtype),
-        **(model_kwargs or {}),
+        **load_kwargs(device, dtype, model_kwargs),
     )
     return MathShepherdScorer(
         model, tokenizer, device=device, batch_size=batch_size, **options

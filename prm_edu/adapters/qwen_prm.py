@@ -160,8 +160,7 @@ def load(
         path_or_name,
         config=config,
         trust_remote_code=trust_remote_code,
-        **load_kwargs(device, dtype),
-        **(model_kwargs or {}),
+        **load_kwargs(device, dtype, model_kwargs),
     )
     return QwenPRMScorer(
         model, tokenizer, device=device, batch_size=batch_size, **options

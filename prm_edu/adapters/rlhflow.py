@@ -130,8 +130,7 @@ def load(
     model = AutoModelForCausalLM.from_pretrained(
         path_or_name,
         trust_remote_code=trust_remote_code,
-        **load_kwargs(device, dtype),
-        **(model_kwargs or {}),
+        **load_kwargs(device, dtype, model_kwargs),
     )
     return RLHFlowScorer(
         model, tokenizer, device=device, batch_size=batch_size, **options

@@ -90,8 +90,7 @@ def load(
     model = AutoModelForTokenClassification.from_pretrained(
         path_or_name,
         trust_remote_code=trust_remote_code,
-        **load_kwargs(device, dtype),
-        **(model_kwargs or {}),
+        **load_kwargs(device, dtype, model_kwargs),
     )
     require_two_labels(model, "token-classification")
     if _course_style(tokenizer):
