@@ -6,6 +6,15 @@
 - `arithmetic`: multi-step word problems, one computation per step;
 - `game24`: make 24 from four numbers, `13 - 9 = 4 (left: 4 4 6)`.
 
+Beyond mathematics (notebook 06), `get` also gives:
+
+- `code`: tiny programs, one line per step, `q = p * c`, run by an interpreter
+  in the package (`worlds.code`);
+- `plans`: an agent's actions in a small house, `pick cup`, checked by a
+  simulator (`worlds.plans`).
+
+`names()` lists the three math worlds; `names(beyond_math=True)` all five.
+
 Every world has `sample`, `parse_problem`, `solve`, `check`, `grade`,
 `extract_answer`, `answer` and `scripted_sample` (see `base.World`).
 Defined in notebook 01.
@@ -20,8 +29,10 @@ from prm_edu.worlds.base import (
     StepLabel,
     World,
 )
+from prm_edu.worlds.code import CodeProblem, CodeWorld
 from prm_edu.worlds.equations import EquationProblem, EquationsWorld
 from prm_edu.worlds.game24 import Game24Problem, Game24World
+from prm_edu.worlds.plans import PlanProblem, PlansWorld
 
 __all__ = [
     "get",
@@ -36,6 +47,10 @@ __all__ = [
     "ArithmeticProblem",
     "Game24World",
     "Game24Problem",
+    "CodeWorld",
+    "CodeProblem",
+    "PlansWorld",
+    "PlanProblem",
 ]
 
 _WORLDS: dict[str, type[World]] = {
@@ -43,20 +58,24 @@ _WORLDS: dict[str, type[World]] = {
     "arithmetic": ArithmeticWorld,
     "game24": Game24World,
 }
+# Notebook 06's worlds: not mathematics, so not in the default `names()`.
+_BEYOND_MATH: dict[str, type[World]] = {"code": CodeWorld, "plans": PlansWorld}
 
 
-def names() -> list[str]:
-    """The names `get` accepts."""
-    return list(_WORLDS)
+def names(beyond_math: bool = False) -> list[str]:
+    """The math worlds' names; with `beyond_math=True`, also "code" and "plans"
+    (every name `get` accepts)."""
+    return list(_WORLDS) + (list(_BEYOND_MATH) if beyond_math else [])
 
 
 def get(name: str) -> World:
-    """The world called `name` ("equations", "arithmetic" or "game24")."""
+    """The world called `name` ("equations", "arithmetic", "game24", "code" or
+    "plans")."""
     if isinstance(name, World):
         return name
     try:
-        return _WORLDS[name]()
+        return {**_WORLDS, **_BEYOND_MATH}[name]()
     except (KeyError, TypeError):
         raise ValueError(
-            f"no world called {name!r}: choose one of {names()}."
+            f"no world called {name!r}: choose one of {names(beyond_math=True)}."
         ) from None

@@ -139,6 +139,8 @@ def run_scripted(
     rng: random.Random,
     error_rate: float,
     compensate_rate: float = 0.25,
+    *,
+    max_steps: int = MAX_SCRIPTED_STEPS,
 ) -> ScriptedSample:
     """A stochastic solution with named errors injected at `error_rate` per step.
 
@@ -155,7 +157,7 @@ def run_scripted(
     true_state = state
     steps: list[str] = []
     errors: list[InjectedError] = []
-    for i in range(MAX_SCRIPTED_STEPS):
+    for i in range(max_steps):
         move = policy.correct(problem, state, rng)
         if move is None:
             break
