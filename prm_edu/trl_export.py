@@ -27,7 +27,7 @@ explicit `threshold` and warns (`SoftLabelWarning`) that the fractions are
 lost; `train_with_trl` warns if it is handed fractions anyway. The course's
 own trainer (`prm_edu.training`) trains on soft labels directly.
 
-TRL moved PRMTrainer to ``trl.experimental.prm`` in 0.25 and removed it in
+TRL moved PRMTrainer to ``trl.experimental.prm`` in 0.26 and removed it in
 1.14; this module finds it in either place and says what to install when it
 is gone. Defined in notebook 07.
 """
