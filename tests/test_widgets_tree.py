@@ -187,3 +187,10 @@ def test_bad_trees_are_value_errors():
         SearchTreeView(tree)
     with pytest.raises(ValueError, match="collapse_pruned"):
         SearchTreeView(beam_tree(), collapse_pruned="sometimes")
+
+
+def test_play_button_drives_the_slider_from_python_too():
+    view = SearchTreeView(beam_tree())
+    view.play.value = 1
+    assert view.iteration == 1
+    assert max(beam_tree().nodes[i].iteration for i in view.visible_nodes()) == 1

@@ -72,7 +72,7 @@ class Flashcards(StaticHTMLFallback, widgets.VBox):
         self.session = {"knew": 0, "missed": 0}
 
         self.header = widgets.HTML()
-        self.card_view = widgets.HTMLMath(layout=widgets.Layout(width="100%"))
+        self.card_view = widgets.HTMLMath()
         self.previous_button = widgets.Button(
             description="Previous", icon="arrow-left", layout=_BUTTON
         )
@@ -231,7 +231,7 @@ class Flashcards(StaticHTMLFallback, widgets.VBox):
         self.didnt_button.disabled = not self.flipped
         boxes = " ".join(f"{b}:{n}" for b, n in self.box_counts().items())
         self.status.value = (
-            f'<span style="font-size:12px;color:#555">This session: knew '
+            f'<span style="font-size:12px;line-height:1.4">This session: knew '
             f"{self.session['knew']}, didn't {self.session['missed']} · cards "
             f"per box {boxes} · saved to <code>{esc(str(self.store.path))}"
             f"</code></span>"

@@ -94,7 +94,7 @@ class Quiz(StaticHTMLFallback, widgets.VBox):
         self._input_problem = ""
 
         self.header = widgets.HTML()
-        self.question_view = widgets.HTMLMath(layout=widgets.Layout(width="100%"))
+        self.question_view = widgets.HTMLMath()
         self.answer_box = widgets.VBox()
         self.option_buttons: list[widgets.ToggleButton] = []
         self.number_input = widgets.Text(
@@ -282,7 +282,12 @@ class Quiz(StaticHTMLFallback, widgets.VBox):
                 self.option_buttons.append(button)
                 rows.append(
                     widgets.HBox(
-                        [button, widgets.HTMLMath(rich(option))],
+                        [
+                            button,
+                            widgets.HTMLMath(
+                                f'<div style="line-height:1.4">{rich(option)}</div>'
+                            ),
+                        ],
                         layout=widgets.Layout(align_items="center"),
                     )
                 )
@@ -316,7 +321,8 @@ class Quiz(StaticHTMLFallback, widgets.VBox):
         first = sum(bool(r.first_try) for r in self.results)
         done = " Well done: every question answered." if answered == total else ""
         self.summary.value = (
-            f'<div class="prm-quiz-summary" style="font-size:13px;margin-top:4px">'
+            '<div class="prm-quiz-summary" style="font-size:13px;margin-top:4px;'
+            'line-height:1.4">'
             f"<b>Score: {right} / {total}</b> correct ({answered} answered, "
             f"{first} right on the first try).{done}</div>"
         )

@@ -195,7 +195,7 @@ def render_rows(
     )
     return (
         f'<div class="prm-step-scores" data-n-steps="{len(trace.steps)}" '
-        'style="max-width:980px;background:#ffffff;color:#1a1a1a">'
+        'style="max-width:980px;background:#ffffff;color:#1a1a1a;line-height:1.4">'
         f"{header}{''.join(rows)}</div>"
     )
 
@@ -203,8 +203,8 @@ def render_rows(
 def render_legend(threshold: float) -> str:
     stops = ",".join(f"rgb{tuple(rgb)} {x * 100:.0f}%" for x, rgb in SCORE_SCALE)
     return (
-        '<div style="display:flex;align-items:center;gap:6px;font-size:11px;'
-        'color:#555;margin-top:6px;flex-wrap:wrap">'
+        '<div style="display:flex;align-items:center;gap:2px 6px;font-size:11px;'
+        'color:#555;margin-top:6px;flex-wrap:wrap;line-height:1.4">'
         '<span>0</span><span style="display:inline-block;width:120px;height:10px;'
         f'background:linear-gradient(to right,{stops});border:1px solid #999">'
         "</span><span>1</span>"
@@ -228,10 +228,9 @@ def render_aggregates(scores: Sequence[float], threshold: float) -> str:
             f"<b>{fmt_score(value, 3)}</b>{mark}</div>"
         )
     return (
-        '<div style="display:flex;gap:8px;flex-wrap:wrap;align-items:center;'
-        'margin-top:6px;font-size:12px"><span>solution score:</span>'
-        + "".join(cells)
-        + "</div>"
+        '<div style="display:flex;gap:6px 8px;flex-wrap:wrap;align-items:center;'
+        'margin-top:6px;font-size:12px;line-height:1.4"><span>solution score:'
+        "</span>" + "".join(cells) + "</div>"
     )
 
 
@@ -293,7 +292,7 @@ class StepScoreView(StaticHTMLFallback, widgets.VBox):
         self.math = math
 
         self.heading = widgets.HTMLMath()
-        self.rows = widgets.HTMLMath(layout=widgets.Layout(width="100%"))
+        self.rows = widgets.HTMLMath()
         self.aggregate_view = widgets.HTML()
         self.threshold_slider = widgets.FloatSlider(
             value=threshold,
@@ -336,11 +335,11 @@ class StepScoreView(StaticHTMLFallback, widgets.VBox):
                         self.rescore_button,
                         self.reset_button,
                     ],
-                    layout=widgets.Layout(width="100%", flex_flow="row wrap"),
+                    layout=widgets.Layout(flex_flow="row wrap", max_width="980px"),
                 )
             )
         children.append(self.message)
-        super().__init__(children=children, layout=widgets.Layout(width="100%"))
+        super().__init__(children=children)
         self.add_class("prm-step-score-view")
         self._render()
 
@@ -414,7 +413,7 @@ class StepScoreView(StaticHTMLFallback, widgets.VBox):
         self.trace = Trace(self.trace.problem, tuple(steps), meta=self.trace.meta)
         self.scores = scores
         self.message.value = (
-            f'<span style="font-size:12px">Step {index + 1} rescored: '
+            f'<span style="font-size:12px;line-height:1.4">Step {index + 1} rescored: '
             f"{old_score:.2f} → {scores[index]:.2f}. Labels are hidden: they "
             f"belonged to the original text (press Reset to go back).</span>"
         )
@@ -448,7 +447,10 @@ class StepScoreView(StaticHTMLFallback, widgets.VBox):
             if self.trace.problem
             else ""
         )
-        return f'<div style="font-size:14px;margin-bottom:4px">{title}{problem}</div>'
+        return (
+            '<div style="font-size:14px;margin-bottom:4px;line-height:1.4">'
+            f"{title}{problem}</div>"
+        )
 
     def _body_html(self) -> str:
         return render_rows(self.trace, self.scores, self.threshold, math=self.math)
@@ -569,14 +571,12 @@ class TraceComparison(StaticHTMLFallback, widgets.VBox):
                 widgets.HBox(
                     self.views,
                     layout=widgets.Layout(
-                        width="100%",
                         flex_flow="row wrap",
                         align_items="flex-start",
                         grid_gap="12px",
                     ),
                 ),
             ],
-            layout=widgets.Layout(width="100%"),
         )
         self.add_class("prm-trace-comparison")
 

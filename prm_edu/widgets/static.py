@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import html
-import importlib.util
 import math
 import re
 
@@ -100,13 +99,10 @@ def enable_colab_widgets() -> bool:
     does nothing. Returns True when it was enabled. Cached: runs once.
     """
     try:
-        if importlib.util.find_spec("google.colab") is None:
-            return False
-    except ImportError:  # no `google` package at all
+        from google.colab import output  # type: ignore[import-not-found]
+    except ImportError:  # not in Colab
         return False
     try:
-        from google.colab import output  # type: ignore[import-not-found]
-
         output.enable_custom_widget_manager()
     except Exception:  # noqa: BLE001 - never let display set-up break a lesson
         return False

@@ -174,8 +174,8 @@ def legend_html() -> str:
         'vertical-align:middle"></span> fill = step score 0 → 1',
     ]
     return (
-        '<div class="prm-tree-legend" style="display:flex;flex-wrap:wrap;gap:4px 14px;'
-        'font-size:11px;color:#333;align-items:center">'
+        '<div class="prm-tree-legend" style="display:flex;flex-wrap:wrap;'
+        'gap:4px 14px;font-size:11px;align-items:center;line-height:1.4">'
         + "".join(f"<span>{item}</span>" for item in items)
         + "</div>"
     )
@@ -461,7 +461,8 @@ class SearchTreeView(StaticHTMLFallback, widgets.VBox):
             description="replay",
             disabled=last == first,
         )
-        widgets.jslink((self.play, "value"), (self.iteration_slider, "value"))
+        # A kernel-side link, so that replaying also works when driven from Python.
+        widgets.link((self.play, "value"), (self.iteration_slider, "value"))
         self.node_picker = widgets.Dropdown(
             options=[(self._option_label(n), n.id) for n in self.tree.nodes],
             value=self.tree.chosen if self.tree.chosen is not None else 0,
@@ -472,7 +473,6 @@ class SearchTreeView(StaticHTMLFallback, widgets.VBox):
         self.summary = widgets.HTML()
         self.drawing = widgets.HTML(
             layout=widgets.Layout(
-                width="100%",
                 max_height="620px",
                 overflow="auto",
                 border="1px solid #d0d0d0",
@@ -492,7 +492,6 @@ class SearchTreeView(StaticHTMLFallback, widgets.VBox):
                 self.drawing,
                 self.details,
             ],
-            layout=widgets.Layout(width="100%"),
         )
         self.add_class("prm-search-tree-view")
         self._render()
@@ -556,7 +555,8 @@ class SearchTreeView(StaticHTMLFallback, widgets.VBox):
             else ""
         )
         return (
-            f'<div style="font-size:12px">{when} · {len(facts["visible"]) - 1} of '
+            '<div style="font-size:12px;line-height:1.4">'
+            f"{when} · {len(facts['visible']) - 1} of "
             f"{len(self.tree.nodes) - 1} steps shown: {counts[KEPT]} kept, "
             f"{counts[PRUNED]} pruned, {counts[FINISHED]} finished{chosen}{folded}"
             " · hover a node for its step and score</div>"
