@@ -153,3 +153,13 @@ def test_static_html_lists_questions_options_and_answers(quiz):
     assert "<li>prod</li>" in html
     assert "$0.9$" in html
     assert "B. min" in html  # the answer, behind a <details>
+
+
+def test_chosen_options_are_marked_by_colour_and_tick(quiz):
+    quiz.option_buttons[2].value = True
+    assert quiz.option_buttons[2].icon == "check"
+    assert quiz.option_buttons[2].button_style == "info"
+    quiz.option_buttons[3].value = True  # single answer: C is dropped
+    assert (
+        quiz.option_buttons[2].icon == "" and quiz.option_buttons[2].button_style == ""
+    )

@@ -194,3 +194,14 @@ def test_play_button_drives_the_slider_from_python_too():
     view.play.value = 1
     assert view.iteration == 1
     assert max(beam_tree().nodes[i].iteration for i in view.visible_nodes()) == 1
+
+
+def test_fit_width_scales_the_drawing_to_the_page():
+    view = SearchTreeView(beam_tree(width=4, expand=6, depth=8, seed=1))
+    width = view._facts["width"]
+    assert f'width="{width}"' in view.drawing.value
+    view.fit_toggle.value = True
+    assert 'width="100%"' in view.drawing.value
+    assert f'viewBox="0 0 {width} ' in view.drawing.value
+    view.fit_toggle.value = False
+    assert f'width="{width}"' in view.drawing.value

@@ -11,9 +11,11 @@ For each widget state below it writes two pages and their PNGs:
   and text boxes as plain form elements), after driving it from Python
   (flipping a card, answering a question, moving a slider).
 
-No MathJax is loaded (the machine is offline), so `$...$` shows as typed;
-JupyterLab typesets it. Needs Debian's chromium (`apt-get install chromium`)
-and playwright (a dev dependency).
+No MathJax is loaded in those pages (the machine is offline), so `$...$`
+shows as typed. With `--lab`, the same states are also displayed in a real
+JupyterLab 4 (started on loopback, one cell per state) and each cell's output
+is shot as `lab_NAME.png`: the true live look, math typeset. Needs Debian's
+chromium (`apt-get install chromium`) and playwright (a dev dependency).
 """
 
 from __future__ import annotations
@@ -271,10 +273,133 @@ def page(title: str, body: str) -> str:
     )
 
 
+def lab_screenshots(out: Path, names: list[str], progress: Path) -> None:
+    """Display every state in a real JupyterLab and shoot each cell's output."""
+    import secrets
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    import nbformat
+    from playwright.sync_api import sync_playwright
+
+    work = progress.parent
+    tools = Path(__file__).resolve().parent
+    setup = (
+        f"import sys; sys.path.insert(0, {str(tools)!r})\n"
+        "from pathlib import Path\n"
+        "from screenshot_widgets import states\n"
+        f"shots = states(Path({str(progress)!r}))"
+    )
+    cells = [setup] + [f"shots[{name!r}]" for name in names]
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(c) for c in cells],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+    )
+    nbformat.write(nb, work / "shots.ipynb")
+    # No "get Jupyter news?" toast over the outputs.
+    settings = (
+        work
+        / ".jupyter"
+        / "lab"
+        / "user-settings"
+        / "@jupyterlab"
+        / "apputils-extension"
+        / "notification.jupyterlab-settings"
+    )
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text('{"fetchNews": "false", "doNotDisturbMode": true}')
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    token = secrets.token_hex(16)
+    env = {
+        **os.environ,
+        "HOME": str(work),
+        "JUPYTER_CONFIG_DIR": str(work / ".jupyter"),
+        "PRM_EDU_PROGRESS": str(progress),
+    }
+    log = open(work / "lab.log", "w")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--ServerApp.token={token}",
+            f"--ServerApp.root_dir={work}",
+            "--LabApp.news_url=",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"JupyterLab did not start; see {work / 'lab.log'}"
+                    ) from None
+                time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+            tab.goto(f"{base}/lab/tree/shots.ipynb?token={token}")
+            # The status bar says "| Idle" once the kernel is up.
+            tab.wait_for_function(
+                "document.body.innerText.includes('| Idle')", timeout=300_000
+            )
+            tab.wait_for_function("window.jupyterapp !== undefined")
+            tab.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            tab.wait_for_function(
+                """(n) => {
+                    const p = [...document.querySelectorAll(
+                        '.jp-CodeCell .jp-InputArea-prompt')];
+                    return p.length === n &&
+                        p.every(x => /\\[\\d+\\]/.test(x.textContent));
+                }""",
+                arg=len(cells),
+                timeout=300_000,
+            )
+            time.sleep(2)  # let MathJax typeset
+            outputs = tab.locator(".jp-CodeCell .jp-OutputArea")
+            for i, name in enumerate(names, start=1):
+                output = outputs.nth(i)
+                output.scroll_into_view_if_needed()
+                png = out / f"lab_{name}.png"
+                output.screenshot(path=str(png))
+                print(png)
+            browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="/tmp/widget_shots", type=Path)
     parser.add_argument("--width", default=1200, type=int)
+    parser.add_argument(
+        "--lab", action="store_true", help="also shoot the live widgets in JupyterLab"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if not Path(CHROMIUM).exists():
@@ -283,8 +408,9 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["PRM_EDU_PROGRESS"] = str(Path(tmp) / "progress.json")
-        shots = states(Path(tmp) / "progress.json")
+        progress = Path(tmp) / "progress.json"
+        os.environ["PRM_EDU_PROGRESS"] = str(progress)
+        shots = states(progress)
         files = []
         for name, widget in shots.items():
             for kind, body in (
@@ -305,6 +431,9 @@ def main(argv: list[str] | None = None) -> int:
             tab.screenshot(path=str(png), full_page=True)
             print(png)
         browser.close()
+    if args.lab:
+        with tempfile.TemporaryDirectory() as tmp:
+            lab_screenshots(args.out, list(shots), Path(tmp) / "progress.json")
     return 0
 
 

@@ -40,7 +40,14 @@ from .static import (
 )
 
 _BUTTON = widgets.Layout(width="auto", min_width="96px")
-_LETTER = widgets.Layout(width="44px", min_width="44px")
+_LETTER = widgets.Layout(width="52px", min_width="52px")
+
+
+def _mark_chosen(button: widgets.ToggleButton) -> None:
+    # A chosen option gets a colour and a tick, so it stands out without
+    # relying on colour alone (JupyterLab's pressed grey is faint).
+    button.button_style = "info" if button.value else ""
+    button.icon = "check" if button.value else ""
 
 
 @dataclass
@@ -227,6 +234,7 @@ class Quiz(StaticHTMLFallback, widgets.VBox):
         return chosen[0] if question.kind == SINGLE else chosen
 
     def _on_toggle(self, change, index: int) -> None:
+        _mark_chosen(self.option_buttons[index])
         # Radio-button behaviour for single-answer questions.
         if change["new"] and self.current.kind == SINGLE:
             for i, button in enumerate(self.option_buttons):
@@ -279,6 +287,7 @@ class Quiz(StaticHTMLFallback, widgets.VBox):
                 button.observe(
                     lambda change, i=i: self._on_toggle(change, i), names="value"
                 )
+                _mark_chosen(button)
                 self.option_buttons.append(button)
                 rows.append(
                     widgets.HBox(

@@ -469,6 +469,12 @@ class SearchTreeView(StaticHTMLFallback, widgets.VBox):
             description="node",
             layout=widgets.Layout(width="420px"),
         )
+        self.fit_toggle = widgets.ToggleButton(
+            value=False,
+            description="Fit width",
+            icon="compress",
+            tooltip="Shrink the drawing to the width of the notebook",
+        )
         self.legend = widgets.HTML(legend_html())
         self.summary = widgets.HTML()
         self.drawing = widgets.HTML(
@@ -481,11 +487,17 @@ class SearchTreeView(StaticHTMLFallback, widgets.VBox):
         self.details = widgets.HTMLMath()
         self.iteration_slider.observe(lambda _: self._render(), names="value")
         self.node_picker.observe(lambda _: self._render(), names="value")
+        self.fit_toggle.observe(lambda _: self._render(), names="value")
         super().__init__(
             children=[
                 self.legend,
                 widgets.HBox(
-                    [self.play, self.iteration_slider, self.node_picker],
+                    [
+                        self.play,
+                        self.iteration_slider,
+                        self.node_picker,
+                        self.fit_toggle,
+                    ],
                     layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
                 ),
                 self.summary,
@@ -570,6 +582,13 @@ class SearchTreeView(StaticHTMLFallback, widgets.VBox):
             collapse_pruned=self.collapse_pruned,
             spacing=self.spacing,
         )
+        if self.fit_toggle.value:
+            # The viewBox keeps the proportions; the width follows the page.
+            svg = svg.replace(
+                f'width="{self._facts["width"]}" height="{self._facts["height"]}"',
+                'width="100%"',
+                1,
+            )
         self.drawing.value = svg
         self.summary.value = self._summary_html(
             self._facts,
