@@ -457,6 +457,7 @@ def active_learning_curve(
             f"the pool has {len(pool)} solutions but the config labels {need} "
             f"(initial + rounds * per_round): give a bigger pool or a smaller budget."
         )
+    _check_eval(eval_traces)
     rng = random.Random(c.seed)
     order = list(range(len(pool)))
     rng.shuffle(order)
@@ -505,6 +506,23 @@ def active_learning_curve(
         point, scorer = evaluate(chosen_a, c.seed)
         active.append(point)
     return ActiveLearningCurve(active, uniform, c)
+
+
+def _check_eval(eval_traces: Sequence[Trace]) -> None:
+    """Fail before any training if the held-out traces cannot give an AUROC."""
+    kinds = set()
+    for t, trace in enumerate(eval_traces):
+        if trace.labels is None:
+            raise ValueError(
+                f"eval_traces[{t}] has no labels: label them with label_traces."
+            )
+        kinds.update(v >= (0.5 if trace.soft else 0) for v in trace.labels)
+    if kinds != {True, False}:
+        have = "no steps" if not kinds else f"only {'good' if True in kinds else 'bad'}"
+        raise ValueError(
+            f"eval_traces have {have} steps: step AUROC needs both good and bad "
+            f"steps, so evaluate on more (or more varied) solutions."
+        )
 
 
 def _right(world: World, trace: Trace) -> bool:

@@ -326,6 +326,9 @@ def test_active_learning_bad_config():
         ActiveLearningConfig(select_by="max")
     with pytest.raises(ValueError, match="uniform_share"):
         ActiveLearningConfig(uniform_share=1.5)
+    evals = label_traces(WORLD, [trace(3, [4, 5])])
+    with pytest.raises(ValueError, match="only good steps"):
+        active_learning_curve(WORLD, make_pool(200, 0), evals, table_trainer)
     with pytest.raises(ValueError, match="pool has 5 solutions"):
         active_learning_curve(
             WORLD, make_pool(5, 0), [], table_trainer, ActiveLearningConfig()

@@ -7,7 +7,7 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ("models", "search", "notebooks", "rl", "worlds")
+BENCHMARKS = ("models", "search", "notebooks", "rl", "worlds", "labels")
 
 
 def main(argv: list[str] | None = None) -> int:
