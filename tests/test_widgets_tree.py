@@ -205,3 +205,14 @@ def test_fit_width_scales_the_drawing_to_the_page():
     assert f'viewBox="0 0 {width} ' in view.drawing.value
     view.fit_toggle.value = False
     assert f'width="{width}"' in view.drawing.value
+
+
+def test_tooltips_and_node_list_read_math_as_plain_text():
+    tree = beam_tree()
+    tree.nodes[1].step = "Subtract 5 from both sides: $2x = 20$"
+    view = SearchTreeView(tree)
+    assert "step: Subtract 5 from both sides: 2x = 20" in view.drawing.value
+    assert "$2x" not in view.drawing.value
+    assert "the problem: Solve 2x + 5 = 15." in view.drawing.value
+    labels = [label for label, _ in view.node_picker.options]
+    assert any(label.endswith("both sides: 2x = 20") for label in labels)

@@ -71,6 +71,12 @@ def attr(text: str) -> str:
     return html.escape(str(text), quote=True)
 
 
+def plain(text: str) -> str:
+    """`text` without `$` math delimiters, for places that cannot typeset
+    (tooltips, dropdown entries): "$2x = 20$" reads as "2x = 20"."""
+    return _MATH.sub(lambda m: m.group(0).strip("$"), str(text))
+
+
 def fmt_score(score: float | None, digits: int = 2) -> str:
     if score is None or (isinstance(score, float) and math.isnan(score)):
         return "–"

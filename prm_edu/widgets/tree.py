@@ -28,6 +28,7 @@ from .static import (
     esc,
     fmt_score,
     panel,
+    plain,
     score_color,
     shorten,
 )
@@ -90,18 +91,18 @@ def _chosen_path(tree: SearchTree) -> set[int]:
     return ids
 
 
-def _tooltip(node: Node) -> str:
+def _tooltip(node: Node, problem: str) -> str:
     if node.parent is None:
-        return f"problem: {shorten(node.step or '', 300)}"
+        return f"the problem: {shorten(plain(problem), 300)}"
     lines = [
         f"node {node.id} · depth {node.depth} · iteration {node.iteration} · "
         f"{node.status}{' · final step' if node.final else ''}",
         f"step score {fmt_score(node.score)}"
         + (f" · path value {fmt_score(node.value)}" if node.value is not None else ""),
-        f"step: {shorten(node.step, 240)}",
+        f"step: {shorten(plain(node.step), 240)}",
     ]
     if node.reason:
-        lines.append(f"why: {shorten(node.reason, 200)}")
+        lines.append(f"why: {shorten(plain(node.reason), 200)}")
     return "\n".join(lines)
 
 
@@ -344,7 +345,7 @@ def render_svg(
             classes += " prm-node-chosen"
         nodes_svg.append(
             f'<g class="{classes}" data-node="{node_id}">'
-            f"<title>{attr(_tooltip(node))}</title>{extra}"
+            f"<title>{attr(_tooltip(node, tree.problem))}</title>{extra}"
             f"{_glyph(node, x, y)}{label}</g>"
         )
 
@@ -549,7 +550,7 @@ class SearchTreeView(StaticHTMLFallback, widgets.VBox):
             return "0 · the problem (root)"
         return (
             f"{node.id} · d{node.depth} · {fmt_score(node.score)} · {node.status}"
-            f" · {shorten(node.step, 40)}"
+            f" · {shorten(plain(node.step), 40)}"
         )
 
     def _summary_html(self, facts: dict, when: str) -> str:
