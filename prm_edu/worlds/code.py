@@ -377,6 +377,10 @@ class _Parser:
             target = KEYWORD
         elif tok[0] == "name":
             self.i += 1
+            if self.is_op("("):
+                raise self.error(
+                    f"{tok[1]!r}(...) is a call, and this language has no calls"
+                )
             if not self.is_op("="):
                 nxt = self.peek()
                 what = "the line ends" if nxt is None else f"got {nxt[1]!r}"
@@ -737,11 +741,21 @@ def _groups(n: int):
                 yield tuple(range(i, j))
 
 
-def _chain_text(first_sign: int, items: list[tuple[str, str]]) -> str:
-    head = "-" if first_sign < 0 else ""
-    return head + "".join(
-        (f" {op} " if i else "") + text for i, (op, text) in enumerate(items)
-    )
+def _chain_parts(out: dict, polys: list, texts: list, combine) -> None:
+    """Add every group of a chain (see `_groups`): its polynomial and text.
+
+    `texts[i]` is item i written with its operator (`"+ b"`, `"- c"`, `"* c"`);
+    groups are built by adding one item to a smaller group, so each costs one
+    `combine`.
+    """
+    made: dict[tuple, Poly] = {(i,): polys[i] for i in range(len(polys))}
+    for group in _groups(len(polys)):
+        total = made[group] = combine(made[group[:-1]], polys[group[-1]])
+        if total not in out:
+            head = texts[group[0]].partition(" ")[2]
+            if texts[group[0]][0] == "-":
+                head = f"-{head}"
+            out[total] = " ".join([head, *(texts[i] for i in group[1:])])
 
 
 def _collect_parts(node: Node, out: dict, memo: dict) -> None:
@@ -754,24 +768,16 @@ def _collect_parts(node: Node, out: dict, memo: dict) -> None:
         if len(terms) == 1:  # a negated product or leaf
             _collect_parts(terms[0][1], out, memo)
             return
-        polys = [_poly(n, memo) * Poly.number(s) for s, n in terms]
-        for group in _groups(len(polys)):
-            total = Poly()
-            for i in group:
-                total = total + polys[i]
-            items = [("+-"[terms[i][0] < 0], terms[i][1].render()) for i in group]
-            out.setdefault(total, _chain_text(terms[group[0]][0], items))
+        polys = [_poly(n, memo) if sg > 0 else -_poly(n, memo) for sg, n in terms]
+        texts = [f"{'+-'[sg < 0]} {n.render()}" for sg, n in terms]
+        _chain_parts(out, polys, texts, Poly.__add__)
         for _, n in terms:
             _collect_parts(n, out, memo)
         return
     factors = _factors(node)
     polys = [_poly(n, memo) for n in factors]
-    for group in _groups(len(polys)):
-        total = Poly.number(1)
-        for i in group:
-            total = total * polys[i]
-        items = [("*", _bracketed(factors[i], 2)) for i in group]
-        out.setdefault(total, _chain_text(1, items))
+    texts = [f"* {_bracketed(n, 2)}" for n in factors]
+    _chain_parts(out, polys, texts, Poly.__mul__)
     for n in factors:
         _collect_parts(n, out, memo)
 
@@ -821,6 +827,8 @@ def _reference(tree: Node, inputs: dict, memo: dict) -> tuple[_Line, ...]:
                 node.children[1], True
             )
             text, needs = f"{lt} {node.kind} {rt}", ln + rn
+        if poly in made:  # a sub-formula that cancels down to an earlier one
+            return made[poly]
         name = next(names)
         made[poly] = name
         lines.append(_Line(name, f"{name} = {text}", poly, needs))
@@ -1185,4 +1193,11 @@ def _tidy(problem: CodeProblem) -> bool:
     for line in problem.program[:-1]:
         if line.poly.is_number or line.poly in problem.leaves:
             return False
+    # Sub-formulas that differ in writing must differ in value (no a - a).
+    memo: dict = {}
+    subtrees = {
+        n.render(): _poly(n, memo) for n in _walk(problem.tree) if not n.is_leaf
+    }
+    if len(set(subtrees.values())) != len(subtrees):
+        return False
     return abs(problem.value) <= 5000
