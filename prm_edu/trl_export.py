@@ -187,7 +187,11 @@ def train_with_trl(model, tokenizer, dataset, config: TRLConfig) -> TRLRun:
         train_dataset=dataset,
         processing_class=tokenizer if config.keep_bos else _without_bos(tokenizer),
     )
+    bos = model.config.bos_token_id
     trainer.train()
+    # The trainer aligns the model's config with the tokenizer it was given,
+    # which had its BOS token hidden: put it back before saving.
+    trainer.model.config.bos_token_id = bos
     path = Path(config.output_dir)
     trainer.model.save_pretrained(path)
     tokenizer.save_pretrained(path)

@@ -140,7 +140,10 @@ def test_prm_trainer_trains_and_loads_into_the_course_scorer(tok, tmp_path):
     scores = scorer.score_batch(items)
     # Exactly the trained model's numbers, read at the separators.
     direct = PRMScorer(model, tok).score_batch(items)
-    assert sum(scores, []) == pytest.approx(sum(direct, []), abs=1e-5)
+    # On a GPU the trainer leaves the in-memory model under bf16 autocast;
+    # the reloaded float32 copy then agrees to about 1e-4.
+    tol = 1e-5 if model.device.type == "cpu" else 1e-3
+    assert sum(scores, []) == pytest.approx(sum(direct, []), abs=tol)
     good = [s for t, ss in zip(TRACES, scores) for s, y in zip(ss, t.labels) if y >= 0]
     bad = [s for t, ss in zip(TRACES, scores) for s, y in zip(ss, t.labels) if y < 0]
     assert min(good) > max(bad)
