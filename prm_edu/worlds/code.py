@@ -1007,8 +1007,20 @@ class CodeWorld(World):
     default_level = 2
 
     # -- problems ------------------------------------------------------------ #
+    def __init__(self) -> None:
+        self._parsed: dict[str, CodeProblem] = {}  # searches parse the same text
+
     def parse_problem(self, text: str) -> CodeProblem:
         """A problem from `"Given a = 7, b = 3, return (a + b) * 2"`."""
+        hit = self._parsed.get(text) if isinstance(text, str) else None
+        if hit is None:
+            hit = self._parse(text)
+            if len(self._parsed) >= 4096:
+                self._parsed.clear()
+            self._parsed[text] = hit
+        return hit
+
+    def _parse(self, text: str) -> CodeProblem:
         body = _clean(text)
         m = _PROBLEM.fullmatch(body)
         if m is None:
@@ -1090,7 +1102,7 @@ class CodeWorld(World):
 
     def _sample_one(self, rng: random.Random, level: int) -> CodeProblem:
         while True:
-            problem = self.parse_problem(_draw(rng, level))
+            problem = self._parse(_draw(rng, level))
             if problem.level == level and _tidy(problem):
                 return problem
 

@@ -64,6 +64,8 @@ __all__ = [
     "PlanProblem",
     "PlansWorld",
     "HouseState",
+    "distances",
+    "parse_action",
     "PLAN_ERROR_KINDS",
     "NO_DOOR",
     "LOCKED_DOOR",
@@ -628,6 +630,23 @@ def _simulate(problem: PlanProblem, steps: Sequence[str]) -> HouseState:
     return state
 
 
+def distances(problem: PlanProblem, steps: Sequence[str]) -> list[int | None]:
+    """How many actions the goal is away after each step, exactly: the length
+    of the shortest plan from there, or None once no plan reaches it. An
+    unreadable or illegal step changes nothing, so the distance stays."""
+    state = problem.initial
+    out: list[int | None] = []
+    for text in steps:
+        try:
+            after, _ = _do(problem.house, state, parse_action(text))
+        except ParseError:
+            after = None
+        state = after or state
+        d, _ = _distance(problem.house, state)
+        out.append(None if d >= INF else d)
+    return out
+
+
 def _step_label(
     problem: PlanProblem, state: HouseState, text: str, best: int
 ) -> tuple[StepLabel, HouseState]:
@@ -802,9 +821,21 @@ class PlansWorld(World):
     levels = (1, 2, 3)
     default_level = 2
 
+    def __init__(self) -> None:
+        # Parsed problems by text: a problem carries its house's distance
+        # cache, which searches and the scripted agent reuse step after step.
+        self._parsed: dict[str, PlanProblem] = {}
+
     def parse_problem(self, text: str) -> PlanProblem:
         """A problem from its one-line description (see module doc)."""
-        return _parse(text)
+        if not isinstance(text, str):
+            raise ParseError(f"expected the problem as text, got {type(text).__name__}")
+        hit = self._parsed.get(text)
+        if hit is None:
+            if len(self._parsed) >= 4096:
+                self._parsed.clear()
+            hit = self._parsed[text] = _parse(text)
+        return hit
 
     def _sample_one(self, rng: random.Random, level: int) -> PlanProblem:
         lo, hi = _LENGTHS[level]
