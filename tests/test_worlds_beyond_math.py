@@ -29,6 +29,7 @@ from prm_edu.worlds.plans import (
     _distance,
     _do,
     _legal_actions,
+    distances,
 )
 
 NAMES = ["code", "plans"]
@@ -507,3 +508,58 @@ def test_programs_that_grow_are_stopped():
     huge = ["p = " + " * ".join(["9" * 30] * 20)]
     labels, seconds = _timed(CODE.check, p, huge)
     assert seconds < 1.0 and labels[0].value == -1 and "digits" in labels[0].reason
+
+
+# --------------------------------------------------------------------------- #
+# Notebook 06's exercise checks and plotting helper
+# --------------------------------------------------------------------------- #
+
+
+def test_distances_follow_the_plan():
+    p = PLANS.parse_problem(HOUSE)
+    assert distances(p, PLANS.solve(p)) == [6, 5, 4, 3, 2, 1, 0]
+    assert distances(p, ["pick key", "move kitchen", "put key bin"]) == [6, 5, None]
+    assert distances(p, ["move study", "put key bin"]) == [7, 7]
+    assert distances(p, ["fly away"]) == [7]
+
+
+def test_exercise_checks():
+    from prm_edu.exercises import beyond_math as ex
+
+    prog = ["p = a * b", "q = b + c", "t = q", "r = p + q", "return r"]
+    problem = "Given a = 4, b = 5, c = 3, return a * b - (b + c)"
+    assert ex.check_step_labels(problem, prog, [1, 1, 0, -1, -1])
+    wrong = ex.check_step_labels(problem, prog, [1, 1, 1, -1, -1])
+    assert not wrong and "step 3 ('t = q')" in wrong.message
+    assert "expected 5 values" in ex.check_step_labels(problem, prog, [1]).message
+    assert ex.check_step_labels(HOUSE, ["pick key"], [1], world="plans")
+
+    two = "Given a = 3, b = 4, c = 5, return (a + b) * (b + c) - a"
+    good = ["p = a + b", "q = b + c", "r = p * q", "s = r - a", "return s"]
+    assert ex.check_program(two, good)
+    assert ex.check_program(two, "\n".join(good))
+    assert "never returns" in ex.check_program(two, good[:-1]).message
+    assert (
+        "step 2 ('q = a + b') is no progress"
+        in ex.check_program(two, ["p = a + b", "q = a + b"]).message
+    )
+    with pytest.raises(TypeError, match="list of strings"):
+        ex.check_program(two, [])
+
+    shortest = PLANS.solve(PLANS.parse_problem(HOUSE))
+    assert ex.check_plan(HOUSE, shortest)
+    assert "not reached yet" in ex.check_plan(HOUSE, shortest[:3]).message
+    assert "illegal" in ex.check_plan(HOUSE, ["move study"]).message
+
+    cands = ["unlock study", "move kitchen", "move study", "put key bin"]
+    cands.append("put key shelf")
+    assert ex.check_progress_steps(HOUSE, ["pick key"], cands, [1, 0])
+    assert (
+        "left out candidate 0"
+        in ex.check_progress_steps(HOUSE, ["pick key"], cands, [1]).message
+    )
+    assert (
+        "candidate 4"
+        in ex.check_progress_steps(HOUSE, ["pick key"], cands, [0, 1, 4]).message
+    )
+    assert "not an index" in ex.check_progress_steps(HOUSE, [], cands, [9]).message

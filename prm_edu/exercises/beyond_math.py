@@ -74,10 +74,14 @@ def _all_progress(name: str, world: World, problem: str, steps, what: str):
     for i, (text, label) in enumerate(zip(steps, labels)):
         if label.value < 1:
             kind = "wrong" if label.value < 0 else "no progress"
-            return p, steps, Verdict(
-                name,
-                False,
-                f"step {i + 1} ({text!r}) is {kind}: {label.reason}.",
+            return (
+                p,
+                steps,
+                Verdict(
+                    name,
+                    False,
+                    f"step {i + 1} ({text!r}) is {kind}: {label.reason}.",
+                ),
             )
     return p, steps, None
 

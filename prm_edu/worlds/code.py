@@ -741,8 +741,19 @@ def _groups(n: int):
                 yield tuple(range(i, j))
 
 
+def _written(texts: list[str]) -> str:
+    """`["- b", "+ c"]` -> `"-b + c"`: items with their operators, as a chain."""
+    op, _, head = texts[0].partition(" ")
+    return " ".join([f"-{head}" if op == "-" else head, *texts[1:]])
+
+
+def _flipped(texts: list[str]) -> list[str]:
+    return [("+ " if t[0] == "-" else "- ") + t[2:] for t in texts]
+
+
 def _chain_parts(out: dict, polys: list, texts: list, combine) -> None:
-    """Add every group of a chain (see `_groups`): its polynomial and text.
+    """Add every group of a chain (see `_groups`): its polynomial and text,
+    and for a sum also its negative (`b + c` for the terms `-b - c`).
 
     `texts[i]` is item i written with its operator (`"+ b"`, `"- c"`, `"* c"`);
     groups are built by adding one item to a smaller group, so each costs one
@@ -751,11 +762,10 @@ def _chain_parts(out: dict, polys: list, texts: list, combine) -> None:
     made: dict[tuple, Poly] = {(i,): polys[i] for i in range(len(polys))}
     for group in _groups(len(polys)):
         total = made[group] = combine(made[group[:-1]], polys[group[-1]])
-        if total not in out:
-            head = texts[group[0]].partition(" ")[2]
-            if texts[group[0]][0] == "-":
-                head = f"-{head}"
-            out[total] = " ".join([head, *(texts[i] for i in group[1:])])
+        items = [texts[i] for i in group]
+        out.setdefault(total, _written(items))
+        if items[0][0] != "*":
+            out.setdefault(-total, _written(_flipped(items)))
 
 
 def _collect_parts(node: Node, out: dict, memo: dict) -> None:
@@ -823,8 +833,9 @@ def _reference(tree: Node, inputs: dict, memo: dict) -> tuple[_Line, ...]:
             inner, needs = operand(node.children[0], False)
             text = f"-{inner}"
         else:
-            (lt, ln), (rt, rn) = operand(node.children[0], False), operand(
-                node.children[1], True
+            (lt, ln), (rt, rn) = (
+                operand(node.children[0], False),
+                operand(node.children[1], True),
             )
             text, needs = f"{lt} {node.kind} {rt}", ln + rn
         if poly in made:  # a sub-formula that cancels down to an earlier one
@@ -1140,9 +1151,7 @@ class CodeWorld(World):
         *,
         compensate_rate: float = 0.25,
     ) -> ScriptedSample:
-        sample = run_scripted(
-            _CodePolicy(), problem, rng, error_rate, compensate_rate
-        )
+        sample = run_scripted(_CodePolicy(), problem, rng, error_rate, compensate_rate)
         return sample
 
 
