@@ -31,7 +31,10 @@ def test_seed_example_finds_x_equals_5():
     assert r.steps == ["Subtract 5 from both sides: 2x = 10", "Divide by 2: x = 5"]
     assert r.tree.chosen is not None and r.tree.nodes[r.tree.chosen].status == FINISHED
     pruned = [n for n in r.tree if n.status == PRUNED]
-    assert pruned and all("beam keeps the top 2" in n.reason for n in pruned)
+    assert pruned and all(
+        "beam keeps the top 2" in n.reason or n.reason.startswith("duplicate of")
+        for n in pruned
+    )
     assert r.stopped == ""
 
 
@@ -142,11 +145,18 @@ def test_budget_stops_the_search_and_says_so():
 
 def test_dedupe_prunes_identical_beams():
     gen, scorer = seed_models()
-    r = beam_search(
-        SEED_PROBLEM, gen, scorer, BeamConfig(n=6, beam_width=3, dedupe=True)
-    )
+    r = beam_search(SEED_PROBLEM, gen, scorer, BeamConfig(n=6, beam_width=3))
     dupes = [n for n in r.tree if n.reason.startswith("duplicate of node")]
     assert dupes and all(n.score is None for n in dupes)
+    assert scorer.usage.tokens == r.cost.tokens_scored
+    # Copies of finished solutions still count as finished beams: the search
+    # ends after two steps instead of running on to max_depth.
+    assert max(n.depth for n in r.tree) == 2
+    plain = beam_search(
+        SEED_PROBLEM, gen, scorer, BeamConfig(n=6, beam_width=3, dedupe=False)
+    )
+    assert not any(n.reason.startswith("duplicate") for n in plain.tree)
+    assert plain.cost.tokens_scored > r.cost.tokens_scored
 
 
 def test_weighted_selection_votes_over_answers():

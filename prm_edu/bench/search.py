@@ -77,6 +77,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trials", type=int, default=16, help="subsets per N")
     parser.add_argument("--max-steps", type=int, default=10)
     parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (1 is fastest for these tiny models on shared cores)",
+    )
     parser.add_argument("--plot", default=None, help="save the figure here (PNG)")
     parser.add_argument(
         "--summary",
@@ -106,8 +112,14 @@ def parse_list(text: str, what: str, allowed: Sequence[str] | None = None) -> li
 
 
 def run(args: argparse.Namespace) -> dict:
+    import torch
+
     from prm_edu import worlds
     from prm_edu.models import load_generator, load_orm, load_prm
+
+    if args.threads < 1:
+        raise SystemExit(f"--threads must be >= 1, got {args.threads}.")
+    torch.set_num_threads(args.threads)
 
     budgets = parse_list(args.budgets, "budgets")
     methods = parse_list(args.methods, "methods", METHODS)

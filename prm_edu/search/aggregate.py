@@ -10,6 +10,10 @@ one value per solution. The four usual choices:
   as "is the solution good so far" (search-and-learn's default for search);
 - ``mean``: the average step score (the seed's "highest average step-score").
 
+The searches here default to ``min``: the course's PRMs judge each step where
+it stands, so a correct step after an earlier mistake can still score high,
+and ``last`` would forget the mistake.
+
 Defined in notebook 04.
 """
 

@@ -41,11 +41,11 @@ class BeamConfig:
     n: int = 8  # partial solutions alive at each step (compute per step)
     beam_width: int = 4  # children per kept beam; n // beam_width are kept
     max_depth: int = 10  # most steps in a solution
-    aggregation: str = "last"  # how a prefix's step scores become its value
+    aggregation: str = "min"  # how a prefix's step scores become its value
     lookahead: int = 0  # extra steps rolled out before ranking a candidate
     lookahead_temperature: float = 0.0  # 0: greedy rollouts
     temperature: float = 1.0
-    dedupe: bool = False  # prune candidates identical to an earlier one
+    dedupe: bool = True  # identical candidates are scored and kept once
     select: str = "best"  # final answer: "best" value or "weighted" vote
     token_budget: int | None = None  # stop after this many generated tokens
     seed: int | None = 0
@@ -111,6 +111,7 @@ def _beam(problem: str, cfg: BeamConfig, cost: Cost, answer_of: AnswerFn | None)
     keep = cfg.n // cfg.beam_width
     parents = [tree.root] * cfg.n
     finished: list[Node] = []
+    n_done = 0
     live: list[Node] = []
     stopped = ""
     for it in range(cfg.max_depth):
@@ -125,6 +126,9 @@ def _beam(problem: str, cfg: BeamConfig, cost: Cost, answer_of: AnswerFn | None)
             tree.add(p.id, s.text.strip(), None, it, final=s.final, tokens=s.n_tokens)
             for p, s in zip(parents, new)
         ]
+        # A copy of a finished solution is still a finished beam: it counts
+        # towards the n, though only the first copy is scored and kept.
+        n_done += sum(c.final for c in children)
         if cfg.dedupe:
             children = dedupe(tree, children)
         paths = [tree.steps(c.id) for c in children]
@@ -142,9 +146,9 @@ def _beam(problem: str, cfg: BeamConfig, cost: Cost, answer_of: AnswerFn | None)
                 finished.append(c)
             else:
                 live.append(c)
-        if len(finished) >= cfg.n:
+        if n_done >= cfg.n:
             for c in live:
-                tree.prune(c.id, f"search over: {len(finished)} beams finished")
+                tree.prune(c.id, f"search over: {n_done} beams finished")
             break
         if it == cfg.max_depth - 1:
             for c in live:

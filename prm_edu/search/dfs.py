@@ -40,7 +40,7 @@ class DFSConfig:
     threshold: float = 0.5  # a step scoring below this is pruned
     max_depth: int = 10
     max_expansions: int = 32  # states expanded before the search gives up
-    aggregation: str = "last"  # orders siblings (best first)
+    aggregation: str = "min"  # orders siblings (best first)
     temperature: float = 1.0
     dedupe: bool = True  # identical siblings are scored once
     token_budget: int | None = None

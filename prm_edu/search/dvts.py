@@ -36,7 +36,7 @@ class DVTSConfig:
     n: int = 8  # steps sampled per round in all (subtrees x beam_width)
     beam_width: int = 4  # candidates per subtree per step; n // beam_width subtrees
     max_depth: int = 10
-    aggregation: str = "last"
+    aggregation: str = "min"
     temperature: float = 1.0
     select: str = "best"  # final answer: "best" value or "weighted" vote
     token_budget: int | None = None

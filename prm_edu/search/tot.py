@@ -39,7 +39,7 @@ class ToTConfig:
     n_candidates: int = 3  # k: next steps sampled from each kept state
     keep: int = 2  # b: states kept at each depth
     max_depth: int = 10
-    aggregation: str = "last"
+    aggregation: str = "min"
     temperature: float = 1.0
     dedupe: bool = True  # identical states are scored and expanded once
     max_finished: int | None = None  # stop after this many finished solutions
