@@ -392,3 +392,37 @@ def test_runs_on_the_equations_world(generator, prm):
     rows = result.history[1:]
     assert all(h["accuracy"] == 0 and h["step_accuracy"] == 0 for h in rows)
     assert all(h["loss"] == 0 for h in rows)
+
+
+def test_prm_auroc_and_tables(rollouts, prm):
+    from prm_edu.rl import Judgement, group_table
+
+    verdict = Judgement([True, False], [[1, -1], [0]], [[0.9, 0.2], [0.6]])
+    assert verdict.prm_step_auroc() == 1.0
+    assert math.isnan(Judgement([True], [[1]], [[0.5]]).prm_step_auroc())
+    assert math.isnan(Judgement([True], [[1, -1]], None).prm_step_auroc())
+    table = group_table(rollouts, judge(ToyWorld(), rollouts, prm), group=1)
+    assert list(table.columns) == ["steps", "right", "exact labels", "PRM scores"]
+    assert len(table) == rollouts.group_size
+
+
+def test_plots_draw_every_reward(generator, prm):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from prm_edu.rl import plot_accuracy, plot_reward_hacking
+
+    results = compare_rewards(
+        generator,
+        ToyWorld(),
+        prm,
+        rewards=REWARDS,
+        seeds=(0,),
+        config=RLConfig(**SMALL_RUN),
+    )
+    fig = plot_accuracy(results)
+    assert len(fig.axes[0].lines) == 3
+    fig = plot_reward_hacking(results)
+    assert [ax.get_title() for ax in fig.axes] == [f"{r} reward" for r in REWARDS]
+    with pytest.raises(ValueError, match="seeds are"):
+        plot_reward_hacking(results, seed=5)

@@ -32,7 +32,7 @@ from prm_edu.rl.grpo import (
     kl_k3,
     train_rl,
 )
-from prm_edu.rl.plots import plot_accuracy, plot_reward_hacking
+from prm_edu.rl.plots import group_table, plot_accuracy, plot_reward_hacking
 from prm_edu.rl.rewards import (
     REWARDS,
     Judgement,
@@ -58,6 +58,7 @@ __all__ = [
     "compare_rewards",
     "curves",
     "evaluate",
+    "group_table",
     "grpo_loss",
     "held_out_problems",
     "history_rows",

@@ -69,8 +69,9 @@ def problems_of_split(
                 out.append(p)
     if len(out) < n:
         raise ValueError(
-            f"{getattr(world, 'name', 'the world')} has fewer than {n} {'different ' * distinct}{split} "
-            f"problems at level {level}: ask for fewer."
+            f"{getattr(world, 'name', 'the world')} has fewer than {n} "
+            f"{'different ' * distinct}{split} problems at level {level}: "
+            f"ask for fewer."
         )
     return out[:n]
 
@@ -90,8 +91,10 @@ class RLConfig:
     - `max_steps`, `max_step_tokens`: the longest solution and step sampled.
     - `level`: the world's difficulty level (None: its default).
     - `eval_every` steps, `eval_problems` held-out problems (never seen in
-      training, by the generator or the PRM) are solved once
-      each, greedily (`eval_temperature=0`) or sampled at that temperature.
+      training, by the generator or the PRM) are solved `eval_samples` times
+      each at `eval_temperature` (accuracy at 1 sample = the share right),
+      or once greedily when `eval_temperature` is 0; `eval_greedy` adds the
+      greedy accuracy to a sampled evaluation.
     - `adv_eps`: added to the group's std when normalising rewards.
     """
 
@@ -100,7 +103,7 @@ class RLConfig:
     steps: int = 40
     problems_per_step: int = 8
     group_size: int = 8
-    lr: float = 5e-5
+    lr: float = 3e-4
     kl_coef: float = 0.04
     clip_eps: float = 0.2
     updates_per_batch: int = 1
@@ -113,7 +116,9 @@ class RLConfig:
     seed: int = 0
     eval_every: int = 10
     eval_problems: int = 100
-    eval_temperature: float = 0.0
+    eval_temperature: float = 1.0
+    eval_samples: int = 2
+    eval_greedy: bool = False
     device: str = "cpu"
     progress: bool = True
 
@@ -142,6 +147,7 @@ class RLConfig:
             "eval_every": self.eval_every >= 1,
             "eval_problems": self.eval_problems >= 0,
             "eval_temperature": self.eval_temperature >= 0,
+            "eval_samples": self.eval_samples >= 1,
         }
         for name, ok in checks.items():
             if not ok:
@@ -159,10 +165,12 @@ class RLResult:
     for `pandas.DataFrame(history)`: ``loss``, ``reward`` (mean raw reward
     of the samples), ``prm_score`` (their mean PRM step score), ``accuracy``
     (their true accuracy), ``step_accuracy`` (the share of their steps the
-    exact checker accepts), ``kl`` (per token, to the starting model),
+    exact checker accepts), ``prm_auroc`` (how well the PRM separates their
+    good steps from bad ones), ``kl`` (per token, to the starting model),
     ``n_steps``, ``n_tokens`` (per sample), ``elapsed_s``; on evaluation
     steps also ``held_out_accuracy`` (accuracy at 1 sample on held-out
-    problems), ``held_out_prm_score`` and ``held_out_steps``.
+    problems, see `evaluate`), ``held_out_prm_score``, ``held_out_steps``
+    and, with ``eval_greedy``, ``held_out_greedy_accuracy``.
     """
 
     generator: Generator
@@ -275,6 +283,7 @@ def train_rl(
             "prm_score": _mean_of_means(verdict.prm_scores),
             "accuracy": _mean([float(c) for c in verdict.correct]),
             "step_accuracy": _mean([float(v >= 0) for r in verdict.labels for v in r]),
+            "prm_auroc": verdict.prm_step_auroc(),
             "n_steps": _mean([len(s) for s in rollouts.steps]),
             "n_tokens": rollouts.n_tokens / len(rollouts),
         }
@@ -301,11 +310,12 @@ def update(
     device = next(policy.parameters()).device
     where = rollouts.sampled[:, 1:].to(device).float()
     with torch.no_grad():
-        old = token_logprobs(policy, rollouts, banned, config.temperature)
         ref = token_logprobs(reference, rollouts, banned, config.temperature)
-    first = None
+    old, first = None, None
     for _ in range(config.updates_per_batch):
         logp = token_logprobs(policy, rollouts, banned, config.temperature)
+        if old is None:  # the policy that sampled: the ratio starts at 1
+            old = logp.detach()
         loss, stats = grpo_loss(
             logp, old, ref, adv, where, kl_coef=config.kl_coef, clip_eps=config.clip_eps
         )
@@ -325,17 +335,58 @@ def update(
 
 @torch.no_grad()
 def evaluate(generator: Generator, world, problems, config: RLConfig, prm=None) -> dict:
-    """Held-out accuracy at 1 sample: one solution per problem, greedy when
-    `config.eval_temperature` is 0, graded by the world; with a `prm`, also
-    the PRM's mean step score of those solutions."""
+    """Held-out accuracy at 1 sample, and what the PRM thinks of those samples.
+
+    ``held_out_accuracy``: with `config.eval_temperature` > 0, the share of
+    right answers among `config.eval_samples` solutions per problem sampled
+    at that temperature (the expected accuracy of one sample); with 0, of one
+    greedy solution per problem. With `config.eval_greedy` (and a sampling
+    temperature) ``held_out_greedy_accuracy`` is measured too. With a `prm`,
+    ``held_out_prm_score`` is the PRM's mean step score of the same samples.
+    """
     if not problems:
         return {}
+    if config.eval_temperature > 0:
+        out = _sampled(generator, world, problems, config, prm)
+        if config.eval_greedy:
+            out["held_out_greedy_accuracy"] = _greedy(
+                generator, world, problems, config
+            )["held_out_accuracy"]
+        return out
+    return _greedy(generator, world, problems, config, prm)
+
+
+def _sampled(generator, world, problems, config, prm) -> dict:
+    rollouts = sample_rollouts(
+        generator.model,
+        generator.tokenizer,
+        problems,
+        config.eval_samples,
+        temperature=config.eval_temperature,
+        max_steps=config.max_steps,
+        max_step_tokens=config.max_step_tokens,
+        # The same draws at every evaluation: differences between steps and
+        # between rewards are then less noisy.
+        generator=torch.Generator().manual_seed(HELD_OUT_SEED),
+    )
+    verdict = judge(world, rollouts, prm)
+    return {
+        "held_out_accuracy": _mean([float(c) for c in verdict.correct]),
+        "held_out_steps": _mean([len(s) for s in rollouts.steps]),
+        **(
+            {}
+            if prm is None
+            else {"held_out_prm_score": _mean_of_means(verdict.prm_scores)}
+        ),
+    }
+
+
+def _greedy(generator, world, problems, config, prm=None) -> dict:
     done = complete(
         generator,
         [(p.text, []) for p in problems],
         max_steps=config.max_steps,
-        temperature=config.eval_temperature,
-        seed=HELD_OUT_SEED + config.seed,
+        temperature=0.0,
     )
     steps = [list(c.steps) for c in done]
     out = {

@@ -3,6 +3,8 @@ reward-hacking view (what the PRM thinks of the samples next to the truth)."""
 
 from __future__ import annotations
 
+import math
+
 from prm_edu.rl.compare import Results, curves
 
 COLOURS = {"outcome": "tab:blue", "process": "tab:orange", "exact": "tab:green"}
@@ -25,6 +27,13 @@ def plot_accuracy(
     else:
         fig = ax.figure
     n_seeds = len({s for _, s in results})
+    config = next(iter(results.values())).config
+    how = (
+        "greedy"
+        if config.eval_temperature == 0 or key == "held_out_greedy_accuracy"
+        else f"sampled at T={config.eval_temperature:g}"
+    )
+    ylabel = f"held-out accuracy at 1 sample ({how})"
     for reward, c in curves(results, key).items():
         colour = COLOURS.get(reward)
         for values in c["per_seed"].values():
@@ -39,7 +48,7 @@ def plot_accuracy(
             label=f"{reward} reward",
         )
     ax.set_xlabel("training steps")
-    ax.set_ylabel("held-out accuracy at 1 sample (greedy)")
+    ax.set_ylabel(ylabel)
     seeds = f", mean of {n_seeds} seeds" if n_seeds > 1 else ""
     ax.set_title(title or f"GRPO: which reward teaches fastest?{seeds}")
     ax.grid(alpha=0.3)
@@ -50,10 +59,11 @@ def plot_accuracy(
 
 def plot_reward_hacking(results: Results, *, seed: int | None = None, smooth: int = 5):
     """One panel per reward: the PRM's mean step score of the policy's samples
-    next to their true accuracy (exact grading) and the share of their steps
-    the exact checker accepts, against training steps (running mean over
-    `smooth` steps). A PRM score that climbs while the truth stays flat or
-    falls is reward hacking. Uses the first seed unless `seed` is given.
+    next to their true accuracy (exact grading), the share of their steps
+    the exact checker accepts, and how well the PRM still ranks their steps
+    (step AUROC), against training steps (running mean over `smooth` steps).
+    A PRM score that climbs while the truth stays flat or falls is reward
+    hacking. Uses the first seed unless `seed` is given.
     Returns the Figure."""
     import matplotlib.pyplot as plt
 
@@ -73,8 +83,11 @@ def plot_reward_hacking(results: Results, *, seed: int | None = None, smooth: in
             ("prm_score", "PRM mean step score", "-"),
             ("step_accuracy", "steps the checker accepts", ":"),
             ("accuracy", "true accuracy", "--"),
+            ("prm_auroc", "PRM step AUROC on them", "-."),
         ):
-            values = _running_mean([h[key] for h in rows], smooth)
+            if all(math.isnan(h.get(key, math.nan)) for h in rows):
+                continue
+            values = _running_mean([h.get(key, math.nan) for h in rows], smooth)
             ax.plot(steps, values, style, lw=2, label=label)
         ax.set_title(f"{reward} reward")
         ax.set_xlabel("training steps")
@@ -89,6 +102,27 @@ def plot_reward_hacking(results: Results, *, seed: int | None = None, smooth: in
 def _running_mean(values: list[float], window: int) -> list[float]:
     out = []
     for i in range(len(values)):
-        part = values[max(0, i - window + 1) : i + 1]
-        out.append(sum(part) / len(part))
+        part = [v for v in values[max(0, i - window + 1) : i + 1] if not math.isnan(v)]
+        out.append(sum(part) / len(part) if part else math.nan)
     return out
+
+
+def group_table(rollouts, verdict, group: int = 0):
+    """One group of sampled solutions as a table: the steps, whether the final
+    answer is right, the exact checker's label and the PRM's score per step
+    (a `pandas.DataFrame`; `verdict` comes from `prm_edu.rl.judge`)."""
+    import pandas as pd
+
+    g = rollouts.group_size
+    rows = []
+    for i in range(group * g, (group + 1) * g):
+        scores = verdict.prm_scores[i] if verdict.prm_scores is not None else []
+        rows.append(
+            {
+                "steps": " | ".join(rollouts.steps[i]),
+                "right": "yes" if verdict.correct[i] else "no",
+                "exact labels": " ".join(f"{v:+d}" for v in verdict.labels[i]),
+                "PRM scores": " ".join(f"{s:.2f}" for s in scores),
+            }
+        )
+    return pd.DataFrame(rows)

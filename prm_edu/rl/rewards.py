@@ -28,6 +28,7 @@ from typing import Sequence
 
 import torch
 
+from prm_edu import metrics
 from prm_edu.rl.rollout import Rollouts
 
 REWARDS = ("outcome", "process", "exact")
@@ -73,6 +74,18 @@ class Judgement:
         if reward == "outcome":
             return _mean(self.outcome_rewards())
         return _mean([r for row in self.step_rewards(reward) for r in row])
+
+    def prm_step_auroc(self) -> float:
+        """How well the PRM tells good steps (label >= 0) from bad ones in
+        this batch (AUROC; NaN without a PRM or without both kinds). When a
+        policy drifts to text the PRM never saw, this is what drops."""
+        if self.prm_scores is None:
+            return math.nan
+        scores = [s for row in self.prm_scores for s in row]
+        good = [int(v >= 0) for row in self.labels for v in row]
+        if len(set(good)) < 2:
+            return math.nan
+        return metrics.auroc(scores, good)
 
 
 def judge(world, rollouts: Rollouts, prm=None) -> Judgement:
