@@ -1211,8 +1211,9 @@ def _tidy(problem: CodeProblem) -> bool:
     that is zero, a plain number, or a copy of an input."""
     if set(problem.tree.names()) != set(problem.inputs_map):
         return False
+    leaves = _leaves(problem.tree)
     for line in problem.program[:-1]:
-        if line.poly.is_number or line.poly in problem.leaves:
+        if line.poly.is_number or line.poly in leaves or -line.poly in leaves:
             return False
     # Sub-formulas that differ in writing must differ in value (no a - a).
     memo: dict = {}
