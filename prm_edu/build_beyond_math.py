@@ -279,6 +279,12 @@ def main(argv=None) -> None:
         default=1.0,
         help="multiply problems and training steps (0.01 for a smoke test)",
     )
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=None,
+        help="a safety cap on each PRM's training time (the ORM gets half)",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -290,6 +296,14 @@ def main(argv=None) -> None:
         recipe = RECIPES[name]
         if args.scale != 1.0:
             recipe = _scaled(recipe, args.scale)
+        if args.max_seconds:
+            recipe = replace(
+                recipe,
+                prm_config=replace(recipe.prm_config, time_budget_s=args.max_seconds),
+                orm_config=replace(
+                    recipe.orm_config, time_budget_s=args.max_seconds / 2
+                ),
+            )
         build(recipe, args.out, device=args.device, workers=args.workers)
         sys.stdout.flush()
 
