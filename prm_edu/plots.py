@@ -6,12 +6,17 @@ went in. Colours follow the score scale of the widgets (red = likely wrong,
 blue = likely right; ColorBrewer RdBu, safe for colour-blind readers).
 
 - `sparse_vs_dense` (notebook 01): one reward at the end vs one per step.
-- `first_error_finding` (notebook 01): how often each signal points at the
-  step that went wrong (credit assignment).
+- `credit_by_step` (notebook 01): the credit an outcome reward and a PRM
+  give right and wrong steps (credit assignment).
 - `orm_vs_prm_scatter` (notebook 01): ORM score against the PRM's weakest
   step, for right, wrong, and right-by-wrong-reasoning solutions.
 - `label_agreement` (notebook 02): Monte Carlo labels against exact ones.
 - `active_learning` (notebook 02): PRM quality against labels spent.
+- `label_mask` (notebook 03): where a PRM's and an ORM's loss applies.
+- `training_curves` (notebook 03): training loss and validation metric.
+- `reliability_diagram` (notebook 03): calibration of step scores, with ECE.
+- `value_by_length` (notebook 04): what each aggregation makes of length.
+- `chosen_length` (notebook 04): how long the solutions each method picks are.
 """
 
 from __future__ import annotations
@@ -85,20 +90,33 @@ def sparse_vs_dense(
     return fig
 
 
-def first_error_finding(rates: Mapping[str, float], n: int, *, title: str = ""):
-    """Bars: for each signal (name -> fraction), how often it names the exact
-    first wrong step of `n` failed solutions. Returns the Figure."""
-    fig, ax = _axes(None, (6.4, 3.4))
-    names = list(rates)
-    values = [rates[k] for k in names]
-    colours = [GOOD if "PRM" in k else ORANGE if "ORM" in k else NEUTRAL for k in names]
-    bars = ax.barh(names, values, color=colours)
-    for bar, v in zip(bars, values):
-        ax.text(v + 0.01, bar.get_y() + bar.get_height() / 2, f"{v:.0%}", va="center")
-    ax.set_xlim(0, 1.1)
+def credit_by_step(groups: Mapping[str, tuple[Sequence[float], Sequence[float]]]):
+    """Credit assignment as bars: for each group of steps (name -> (outcome
+    reward of each step's solution, PRM score of each step)), the mean credit
+    each signal gives those steps. Name groups by what the steps truly are:
+    a name containing "wrong step" is drawn in red, any other in blue.
+    Returns the Figure."""
+    import numpy as np
+
+    fig, ax = _axes(None, (7.6, 0.62 * len(groups) + 1.6))
+    names = list(groups)
+    y = np.arange(len(names))
+    outcome = [float(np.mean(groups[k][0])) for k in names]
+    prm = [float(np.mean(groups[k][1])) for k in names]
+    ax.barh(y - 0.19, outcome, height=0.36, color=ORANGE, label="outcome reward")
+    ax.barh(y + 0.19, prm, height=0.36, color=NEUTRAL, label="PRM score")
+    for i, (o, p) in enumerate(zip(outcome, prm)):
+        ax.text(o + 0.01, i - 0.19, f"{o:.2f}", va="center", fontsize=8)
+        ax.text(p + 0.01, i + 0.19, f"{p:.2f}", va="center", fontsize=8)
+    ax.set_yticks(y)
+    ax.set_yticklabels([f"{k} ({len(groups[k][1])})" for k in names])
+    for tick, k in zip(ax.get_yticklabels(), names):
+        tick.set_color(BAD if "wrong step" in k else GOOD)
     ax.invert_yaxis()
-    ax.set_xlabel(f"first wrong step found exactly ({n} failed solutions)")
-    ax.set_title(title or "Credit assignment: which step is to blame?")
+    ax.set_xlim(0, 1.12)
+    ax.set_xlabel("mean credit given to these steps")
+    ax.set_title("Credit assignment: what each step is told")
+    ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -149,8 +167,10 @@ def orm_vs_prm_scatter(
         )
     ax.axvline(0.5, ls="--", lw=0.8, color="#555")
     ax.axhline(0.5, ls="--", lw=0.8, color="#555")
-    ax.text(0.98, 0.02, "ORM: accept\nPRM: reject", ha="right", va="bottom",
-            transform=ax.transAxes, fontsize=9, color="#555")
+    for x, y, text in ((0.76, 0.97, "both accept"), (0.24, 0.03, "both reject"),
+                       (0.76, 0.3, "ORM accepts,\nPRM rejects")):
+        ax.text(x, y, text, ha="center", va="top" if y > 0.5 else "bottom",
+                fontsize=9, color="#555", style="italic")
     ax.set_xlim(-0.03, 1.03)
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("ORM score (one number per solution)")
@@ -225,5 +245,231 @@ def active_learning(curve):
     for ax in (left, right):
         ax.grid(alpha=0.3)
     left.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- #
+# Notebook 03: training and evaluating a PRM
+# --------------------------------------------------------------------------- #
+
+
+def label_mask(
+    tokens: Sequence[str],
+    targets: Mapping[str, Sequence[float]],
+    *,
+    ignore: float = -100,
+):
+    """Where the loss applies: one panel per model (name -> one target per
+    token), the encoded trace drawn one line per problem / step, each token
+    in a box. A position with a target is coloured by it (blue 1 = good, red
+    0 = bad) and the target is written at the line's end; every other
+    position is `ignore` (-100) and grey. Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    # Split into lines at each "\n", which stays at the end of its line.
+    lines, current = [], []
+    for i, tok in enumerate(tokens):
+        current.append(i)
+        if tok == "\n":
+            lines.append(current)
+            current = []
+    if current:
+        lines.append(current)
+    shown = ["⏎" if t == "\n" else t.replace(" ", "·") for t in tokens]
+    width = max(sum(len(shown[i]) + 1 for i in line) for line in lines) + 14
+    names = list(targets)
+    fig, axes = plt.subplots(
+        len(names),
+        1,
+        figsize=(min(16, 0.12 * width + 1), 0.42 * len(lines) * len(names) + 0.8),
+        squeeze=False,
+    )
+    for ax, name in zip((a[0] for a in axes), names):
+        row = targets[name]
+        n_on = 0
+        for y, line in enumerate(lines):
+            x = 0.0
+            for i in line:
+                on = row[i] != ignore
+                n_on += on
+                face = score_color(row[i]) if on else "#eeeeee"
+                colour = "white" if on else "#333333"
+                ax.text(
+                    x, -y, shown[i], family="monospace", fontsize=9, va="center",
+                    color=colour,
+                    bbox={"boxstyle": "square,pad=0.15", "fc": face,
+                          "ec": "#999999", "lw": 0.5},
+                )
+                x += len(shown[i]) + 1
+            last = row[line[-1]]
+            note = f"target {last:g}" if last != ignore else f"{ignore:g}"
+            ax.text(width - 12, -y, note, family="monospace", fontsize=9,
+                    va="center", color=GOOD if last != ignore else "#777777")
+        ax.set_xlim(-1, width)
+        ax.set_ylim(-len(lines) + 0.4, 0.6)
+        ax.axis("off")
+        ax.set_title(
+            f"{name}: loss at {n_on} of {len(tokens)} positions "
+            f"(the rest are {ignore:g})",
+            loc="left", fontsize=10,
+        )
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(histories: Mapping[str, Sequence[Mapping]], *, smooth: int = 5):
+    """Training loss (left) and the validation metric (right) against the
+    optimisation step, one line per model (name -> a `TrainResult.history`).
+    The loss is drawn raw (faint) and as a running mean over `smooth` logs.
+    Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
+    colours = [GOOD, ORANGE, NEUTRAL, BAD]
+    for (name, history), colour in zip(histories.items(), colours):
+        logs = [h for h in history if "loss" in h]
+        steps = [h["step"] for h in logs]
+        loss = [h["loss"] for h in logs]
+        left.plot(steps, loss, color=colour, alpha=0.25, lw=1)
+        left.plot(steps, _running_mean(loss, smooth), color=colour, lw=2, label=name)
+        evals = [h for h in history if "loss" not in h]
+        metric = next((k for k in (evals[0] if evals else {}) if k != "step"), None)
+        if metric:
+            right.plot([h["step"] for h in evals], [h[metric] for h in evals],
+                       marker="o", color=colour, label=f"{name}: {metric}")
+    left.set_xlabel("optimisation step")
+    left.set_ylabel("training loss (cross-entropy)")
+    left.set_title("Loss at the labelled positions")
+    right.set_xlabel("optimisation step")
+    right.set_ylabel("validation AUROC")
+    right.set_ylim(0.45, 1.02)
+    right.axhline(0.5, ls=":", color="#777777", lw=1)
+    right.set_title("Validation (held-out problems)")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _running_mean(values: Sequence[float], k: int) -> list[float]:
+    """The mean of each value and the up to `k` - 1 before it."""
+    k = max(1, k)
+    return [
+        sum(values[max(0, i - k + 1) : i + 1]) / len(values[max(0, i - k + 1) : i + 1])
+        for i in range(len(values))
+    ]
+
+
+def reliability_diagram(curves: Mapping[str, object], ece: Mapping[str, float]):
+    """Calibration: for each model (name -> `metrics.ReliabilityCurve`), the
+    share of good steps against the mean predicted score per bin, with the
+    diagonal a calibrated model follows; below, how many predictions fell
+    in each bin. `ece[name]` goes in the legend. Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(5.6, 6.0), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    top.plot([0, 1], [0, 1], ls="--", color="#555555", lw=1, label="calibrated")
+    colours = [GOOD, ORANGE, NEUTRAL, BAD]
+    names = list(curves)
+    bar_w = 1 / (len(next(iter(curves.values())).counts) * (len(names) + 1))
+    for j, (name, colour) in enumerate(zip(names, colours)):
+        c = curves[name]
+        used = c.counts > 0
+        top.plot(c.mean_prob[used], c.frac_positive[used], marker="o",
+                 color=colour, label=f"{name} (ECE {ece[name]:.3f})")
+        centres = (c.edges[:-1] + c.edges[1:]) / 2
+        bottom.bar(centres + (j - (len(names) - 1) / 2) * bar_w, c.counts,
+                   width=bar_w, color=colour)
+    top.set_ylabel("share of steps that are good")
+    top.set_xlim(0, 1)
+    top.set_ylim(0, 1)
+    top.set_title("Reliability diagram (held-out steps)")
+    top.grid(alpha=0.3)
+    top.legend(fontsize=8, loc="upper left")
+    bottom.set_yscale("log")
+    bottom.set_xlabel("predicted score (probability the step is good)")
+    bottom.set_ylabel("steps")
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- #
+# Notebook 04: best-of-N and aggregation
+# --------------------------------------------------------------------------- #
+
+
+def value_by_length(
+    lengths: Sequence[int],
+    values: Mapping[str, Sequence[float]],
+    *,
+    title: str = "",
+):
+    """The mean solution value each aggregation (name -> one value per
+    solution) gives, against the solution's number of steps (`lengths`),
+    with the number of solutions per length as faint bars. Pass right
+    solutions only to see a pure length effect. Returns the Figure."""
+    fig, ax = _axes(None, (6.4, 3.8))
+    by_len: dict[int, list[int]] = {}
+    for i, n in enumerate(lengths):
+        by_len.setdefault(int(n), []).append(i)
+    xs = sorted(by_len)
+    counts = ax.twinx()
+    counts.bar(xs, [len(by_len[x]) for x in xs], color="#dddddd", width=0.6)
+    counts.set_ylabel("solutions", color="#888888")
+    counts.tick_params(axis="y", colors="#888888")
+    ax.set_zorder(counts.get_zorder() + 1)
+    ax.patch.set_visible(False)
+    styles = {"min": "o", "prod": "s", "last": "^", "mean": "D"}
+    colours = {"min": GOOD, "prod": BAD, "last": NEUTRAL, "mean": ORANGE}
+    for name, vals in values.items():
+        ax.plot(xs, [sum(vals[i] for i in by_len[x]) / len(by_len[x]) for x in xs],
+                marker=styles.get(name, "o"), color=colours.get(name), label=name)
+    ax.set_xticks(xs)
+    ax.set_xlabel("steps in the solution")
+    ax.set_ylabel("mean solution value")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title(title or "What each aggregation makes of longer solutions")
+    fig.tight_layout()
+    return fig
+
+
+def chosen_length(
+    lengths: Mapping[str, float],
+    accuracy: Mapping[str, float] | None = None,
+    *,
+    reference: float | None = None,
+    reference_label: str = "mean length of the right samples",
+):
+    """Bars: the mean number of steps of the solution each method chose
+    (name -> mean), its accuracy written on the bar when given, and a
+    dashed `reference` line. Returns the Figure."""
+    fig, ax = _axes(None, (6.4, 3.2))
+    names = list(lengths)
+    colours = {"min": GOOD, "prod": BAD, "last": NEUTRAL, "mean": ORANGE}
+    bars = ax.barh(
+        names,
+        [lengths[k] for k in names],
+        color=[next((c for a, c in colours.items() if a in k), NEUTRAL) for k in names],
+    )
+    for bar, k in zip(bars, names):
+        text = f"{lengths[k]:.2f} steps"
+        if accuracy is not None:
+            text += f", accuracy {accuracy[k]:.0%}"
+        ax.text(bar.get_width() + 0.03, bar.get_y() + bar.get_height() / 2, text,
+                va="center", fontsize=9)
+    if reference is not None:
+        ax.axvline(reference, ls="--", color="black", lw=1, label=reference_label)
+        ax.legend(fontsize=8, loc="lower right")
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(lengths.values()) * 1.6)
+    ax.set_xlabel("mean steps in the chosen solution")
+    ax.set_title("Which solutions each aggregation chooses")
+    ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
