@@ -104,7 +104,7 @@ def credit_by_step(groups: Mapping[str, tuple[Sequence[float], Sequence[float]]]
     outcome = [float(np.mean(groups[k][0])) for k in names]
     prm = [float(np.mean(groups[k][1])) for k in names]
     ax.barh(y - 0.19, outcome, height=0.36, color=ORANGE, label="outcome reward")
-    ax.barh(y + 0.19, prm, height=0.36, color=NEUTRAL, label="PRM score")
+    ax.barh(y + 0.19, prm, height=0.36, color=GOOD, label="PRM score")
     for i, (o, p) in enumerate(zip(outcome, prm)):
         ax.text(o + 0.01, i - 0.19, f"{o:.2f}", va="center", fontsize=8)
         ax.text(p + 0.01, i + 0.19, f"{p:.2f}", va="center", fontsize=8)

@@ -91,6 +91,7 @@ def test_convincing_wrong():
     v = ex2.check_convincing_wrong(scores, right, 0)
     assert not v and "right final answer" in v.message
     assert not ex2.check_convincing_wrong(scores, right, 2)
+    assert not ex2.check_convincing_wrong(scores, right, None)
     assert ex2.check_convincing_wrong(scores, right, 2, select_by="mean")
 
 
@@ -114,7 +115,8 @@ def test_figures_draw():
     figs = [
         plots.sparse_vs_dense([["a", "b"], ["a", "b", "c"]],
                               [[0.9, 0.8], [0.9, 0.1, 0.2]], [0.95, 0.1], ["A", "B"]),
-        plots.first_error_finding({"PRM": 0.8, "ORM": 0.4, "guess": 0.3}, 10),
+        plots.credit_by_step({"right steps": ([1, 0], [0.9, 0.8]),
+                              "wrong steps": ([1], [0.2])}),
         plots.orm_vs_prm_scatter([0.9, 0.1, 0.8], [0.9, 0.1, 0.2],
                                  ["right", "wrong answer",
                                   "right answer, wrong reasoning"], highlight=2),

@@ -99,6 +99,12 @@ def check_convincing_wrong(
 ) -> Verdict:
     """The solution PRM800K's active learning labels first: among those with
     a wrong final answer, the one the PRM scores highest (by `select_by`)."""
+    if isinstance(mine, bool) or not isinstance(mine, int):
+        return Verdict(
+            "convincing wrong answer",
+            False,
+            f"give the index of one solution (0 to {len(right) - 1}), got {mine!r}.",
+        )
     wrong = [i for i, r in enumerate(right) if not r]
     if not wrong:
         return Verdict("convincing wrong answer", False, "no answer is wrong here.")
@@ -159,6 +165,7 @@ def check_math_shepherd_label(
     return Verdict(
         "Math-Shepherd label",
         False,
-        f"yours has {len(mine)} characters, the record {len(expected)}: "
-        f"the record is {expected!r}.",
+        f"yours has {len(mine)} characters, the record {len(expected)}: the "
+        f"problem, a space, then one 'Step k: <step> <+ or ->' per step, "
+        f"joined by '\\n'.",
     )
