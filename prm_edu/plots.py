@@ -264,7 +264,8 @@ def label_mask(
     token), the encoded trace drawn one line per problem / step, each token
     in a box. A position with a target is coloured by it (blue 1 = good, red
     0 = bad) and the target is written at the line's end; every other
-    position is `ignore` (-100) and grey. Returns the Figure."""
+    position is `ignore` (-100) and grey. A "\\n" box is the step separator,
+    a "·" a space. Returns the Figure."""
     import matplotlib.pyplot as plt
 
     # Split into lines at each "\n", which stays at the end of its line.
@@ -276,13 +277,14 @@ def label_mask(
             current = []
     if current:
         lines.append(current)
-    shown = ["⏎" if t == "\n" else t.replace(" ", "·") for t in tokens]
-    width = max(sum(len(shown[i]) + 1 for i in line) for line in lines) + 14
+    shown = ["\\n" if t == "\n" else t.replace(" ", "·") for t in tokens]
+    width = max(sum(len(shown[i]) + 1 for i in line) for line in lines) + 12
     names = list(targets)
+    # x is in characters of a 9-point monospace font (about 0.075 inch each).
     fig, axes = plt.subplots(
         len(names),
         1,
-        figsize=(min(16, 0.12 * width + 1), 0.42 * len(lines) * len(names) + 0.8),
+        figsize=(0.08 * width + 0.4, 0.34 * len(lines) * len(names) + 0.6),
         squeeze=False,
     )
     for ax, name in zip((a[0] for a in axes), names):
@@ -304,8 +306,9 @@ def label_mask(
                 x += len(shown[i]) + 1
             last = row[line[-1]]
             note = f"target {last:g}" if last != ignore else f"{ignore:g}"
-            ax.text(width - 12, -y, note, family="monospace", fontsize=9,
-                    va="center", color=GOOD if last != ignore else "#777777")
+            ax.text(width - 10, -y, note, family="monospace", fontsize=9,
+                    va="center",
+                    color=score_color(last) if last != ignore else "#777777")
         ax.set_xlim(-1, width)
         ax.set_ylim(-len(lines) + 0.4, 0.6)
         ax.axis("off")
@@ -337,7 +340,7 @@ def training_curves(histories: Mapping[str, Sequence[Mapping]], *, smooth: int =
         metric = next((k for k in (evals[0] if evals else {}) if k != "step"), None)
         if metric:
             right.plot([h["step"] for h in evals], [h[metric] for h in evals],
-                       marker="o", color=colour, label=f"{name}: {metric}")
+                       marker="o", color=colour, label=name)
     left.set_xlabel("optimisation step")
     left.set_ylabel("training loss (cross-entropy)")
     left.set_title("Loss at the labelled positions")
@@ -465,7 +468,7 @@ def chosen_length(
                 va="center", fontsize=9)
     if reference is not None:
         ax.axvline(reference, ls="--", color="black", lw=1, label=reference_label)
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25))
     ax.invert_yaxis()
     ax.set_xlim(0, max(lengths.values()) * 1.6)
     ax.set_xlabel("mean steps in the chosen solution")
