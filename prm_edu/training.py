@@ -40,7 +40,7 @@ from prm_edu.models.tokenizer import build_tokenizer, encode_traces
 IGNORE = -100  # "no label here": the loss skips these positions
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
     """Every knob of `fit`, with defaults that suit 2 CPU cores.
 
@@ -123,7 +123,7 @@ class TrainResult:
             "final_loss": next(
                 (h["loss"] for h in reversed(self.history) if "loss" in h), None
             ),
-            "last_eval": evals[-1] if evals else None,
+            "evals": evals,
             "parameters": sum(p.numel() for p in self.model.parameters()),
             "config": asdict(self.config),
         }
@@ -381,6 +381,12 @@ def train_prm(
     evaluate = None
     if val_traces:
         val = list(val_traces)
+        kinds = {step_target(v, t.soft) >= 0.5 for t in val for v in t.labels}
+        if len(kinds) < 2:
+            raise ValueError(
+                "val_traces must hold both good and bad steps to measure AUROC, "
+                f"but every step is {'good' if True in kinds else 'bad'}."
+            )
 
         def evaluate(m):
             scores = PRMScorer(m, tok).score_batch([(t.problem, t.steps) for t in val])
@@ -470,13 +476,16 @@ def generator_examples(
 
 
 def lm_loss(model: torch.nn.Module, batch: dict) -> torch.Tensor:
-    """Next-token cross-entropy on the solution tokens (Hugging Face shifts
-    the targets by one inside the model)."""
-    return model(
-        input_ids=batch["input_ids"],
-        attention_mask=batch["attention_mask"],
-        labels=batch["targets"],
-    ).loss
+    """Next-token cross-entropy on the solution tokens: the logits at position
+    t predict the token at t + 1, so targets shift left by one."""
+    logits = model(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+    ).logits
+    return torch.nn.functional.cross_entropy(
+        logits[:, :-1].flatten(0, 1).float(),
+        batch["targets"][:, 1:].flatten(),
+        ignore_index=IGNORE,
+    )
 
 
 def train_generator(

@@ -24,7 +24,8 @@ from prm_edu.models import (
     save_checkpoint,
 )
 from prm_edu.models.checkpoints import SHIPPED
-from prm_edu.protocols import StepGenerator, StepScorer
+from prm_edu.models.prm import prm_from_generator
+from prm_edu.protocols import GeneratedStep, StepGenerator, StepScorer
 
 PROBLEM = "Solve 2x + 5 = 15."
 TRACE_A = ["Subtract 5 from both sides: 2x = 10", "Divide by 2: x = 5"]
@@ -129,6 +130,17 @@ def test_scorer_refuses_a_model_that_outputs_nan(tok):
         PRMScorer(model, tok).score(PROBLEM, TRACE_A)
 
 
+def test_prm_from_generator_starts_from_the_generator(tok):
+    gen = new_generator(tok, TINY, seed=0)
+    prm = prm_from_generator(gen, extra_layers=1)
+    assert prm.config.n_layer == TINY.n_layers + 1 and prm.config.num_labels == 2
+    ids = torch.tensor([tok(PROBLEM + "\n", add_special_tokens=False)["input_ids"]])
+    with torch.no_grad():
+        same = gen.transformer(input_ids=ids).last_hidden_state
+        # The new block starts as the identity: the features are the generator's.
+        assert torch.allclose(prm.transformer(input_ids=ids).last_hidden_state, same)
+
+
 # --------------------------------------------------------------------------- #
 # Generator
 # --------------------------------------------------------------------------- #
@@ -162,12 +174,14 @@ def test_generator_learns_to_stop_after_a_step(tok):
     assert second.text == TRACE_A[1] and second.final
 
 
-def test_generator_refuses_bad_temperature_and_long_states(tok):
+def test_generator_refuses_bad_temperature_and_stops_at_the_context(tok):
     gen = Generator(new_generator(tok, TINY), tok)
     with pytest.raises(ValueError, match="temperature"):
         gen.next_steps([(PROBLEM, [])], temperature=-1)
-    with pytest.raises(ValueError, match="context"):
-        gen.next_steps([(PROBLEM, TRACE_A * 10)])
+    (step,) = gen.next_steps([(PROBLEM, TRACE_A * 10)])
+    assert step == GeneratedStep(text="", n_tokens=0, final=False)
+    with pytest.raises(UnknownCharacterError, match="cannot be represented"):
+        gen.next_steps([("Solve 2x \u2264 4.", [])])
 
 
 # --------------------------------------------------------------------------- #

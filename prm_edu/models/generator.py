@@ -22,7 +22,7 @@ from typing import Sequence
 import torch
 from transformers import GPT2LMHeadModel, PreTrainedTokenizerFast
 
-from prm_edu.models.prm import ModelShape, check_length, context_of
+from prm_edu.models.prm import ModelShape, context_of
 from prm_edu.models.tokenizer import encode_traces, separator_id
 from prm_edu.protocols import GeneratedStep, State, Usage
 
@@ -34,7 +34,7 @@ def new_generator(
 ) -> GPT2LMHeadModel:
     """A freshly initialised generator sized by `shape`, seeded."""
     torch.manual_seed(seed)
-    return GPT2LMHeadModel(shape.gpt2_config(tok, loss_type="ForCausalLM"))
+    return GPT2LMHeadModel(shape.gpt2_config(tok))
 
 
 class Generator:
@@ -43,8 +43,10 @@ class Generator:
     `next_steps(states, temperature=1.0, seed=None)` returns one
     `GeneratedStep(text, n_tokens, final)` per state (text without the "\\n").
     Temperature 0 is greedy. A step that reaches `max_step_tokens` without a
-    newline is cut there and ends the solution (final=True): the model has
-    lost its way and a runaway step cannot be continued sensibly.
+    newline (or fills the context) is cut there and ends the solution
+    (final=True): the model has lost its way and a runaway step cannot be
+    continued sensibly. A state already too long for the context gets an
+    empty step, which `prm_edu.generation.complete` treats as "cannot go on".
     `usage.tokens` counts tokens generated (each step's tokens, its "\\n" and
     the EOS when it ends); `usage.forward_passes` counts batched passes.
     """
@@ -88,14 +90,20 @@ class Generator:
             e.input_ids
             for e in encode_traces(self.tokenizer, list(states), allow_no_steps=True)
         ]
-        for i, p in enumerate(prompts):
-            # Room for the prompt, at least one token and the look at EOS.
-            check_length(len(p) + 2, self.model, f"state {i}")
         rng = torch.Generator().manual_seed(
             seed if seed is not None else int(torch.randint(2**31, ()).item())
         )
-        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
         out: list[GeneratedStep | None] = [None] * len(prompts)
+        # Room for the prompt, at least one token and the look at EOS; a
+        # state with no room left gets an empty step (it cannot go on).
+        room = context_of(self.model) - 2
+        for i, p in enumerate(prompts):
+            if len(p) > room:
+                out[i] = GeneratedStep(text="", n_tokens=0, final=False)
+        order = sorted(
+            (i for i in range(len(prompts)) if out[i] is None),
+            key=lambda i: len(prompts[i]),
+        )
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
             steps = self._sample([prompts[i] for i in chunk], temperature, rng)

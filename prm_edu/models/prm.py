@@ -82,6 +82,46 @@ def new_prm(
     return GPT2ForTokenClassification(config)
 
 
+def prm_from_generator(
+    generator, extra_layers: int = 0, seed: int = 0
+) -> GPT2ForTokenClassification:
+    """A PRM whose transformer starts as a copy of a trained generator's.
+
+    Real PRMs are language models fine-tuned to judge steps (Math-Shepherd
+    and Qwen2.5-Math-PRM start from their math LMs): what the generator
+    learned about the task (which numbers follow from which) is where the PRM
+    starts. The 2-label head is new, and so are `extra_layers` transformer
+    blocks stacked on top: a language model's last layer *predicts* the next
+    token, and comparing that prediction with the token actually written
+    ("was this number a surprise?") takes layers above it. They start as
+    identity maps (zero output projections), so training begins from the
+    generator's own features.
+    """
+    config = GPT2Config.from_dict(
+        {
+            **generator.config.to_dict(),
+            "n_layer": generator.config.n_layer + extra_layers,
+            "num_labels": 2,
+            "id2label": ID2LABEL,
+            "label2id": {v: k for k, v in ID2LABEL.items()},
+            "classifier_dropout": generator.config.resid_pdrop,
+            "architectures": None,
+        }
+    )
+    torch.manual_seed(seed)
+    prm = GPT2ForTokenClassification(config)
+    missing, unexpected = prm.transformer.load_state_dict(
+        generator.transformer.state_dict(), strict=False
+    )
+    if unexpected or any(not k.startswith("h.") for k in missing):
+        raise ValueError(f"generator and PRM do not match: {missing} {unexpected}")
+    with torch.no_grad():
+        for block in prm.transformer.h[generator.config.n_layer :]:
+            block.attn.c_proj.weight.zero_()
+            block.mlp.c_proj.weight.zero_()
+    return prm.to(generator.device)
+
+
 def context_of(model) -> int:
     return int(model.config.n_positions)
 
