@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 
 from prm_edu import worlds
@@ -67,7 +68,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--train-steps", type=int, default=150)
     g.add_argument("--train-lr", type=float, default=3e-3)
     g.add_argument("--al-seeds", type=int, default=1)
-    g.add_argument("--device", default="auto", help="training device")
+    p.add_argument(
+        "--device", default="auto", help="device for training and generating"
+    )
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument(
         "--checkpoints",
@@ -188,7 +191,15 @@ def run_active(args, world, generator) -> dict:
             uniform_share=args.uniform_share,
             seed=args.seed + s,
         )
-        curves.append(active_learning_curve(world, pool, evals, train, config))
+        curve = active_learning_curve(world, pool, evals, train, config, progress=True)
+        curves.append(curve)
+        print(  # progress for long runs; stdout stays the result alone
+            f"seed {config.seed}: active "
+            f"{[round(p.auroc, 4) for p in curve.active]} uniform "
+            f"{[round(p.auroc, 4) for p in curve.uniform]}",
+            file=sys.stderr,
+            flush=True,
+        )
     n = [p.n_labelled for p in curves[0].uniform]
     mean = {
         name: [
@@ -249,13 +260,17 @@ def _load_generator(args):
     """The generator under test: shipped, or from `--checkpoints`."""
     from pathlib import Path
 
+    import torch
+
     from prm_edu.models import Generator, load_generator
     from prm_edu.models.checkpoints import load_model
 
+    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else None
+    device = device or (None if args.device == "auto" else args.device)
     if args.checkpoints is None:
-        return load_generator(args.world)
+        return load_generator(args.world, device=device)
     path = Path(args.checkpoints) / args.world / "generator"
-    return Generator(*load_model(path, "generator"))
+    return Generator(*load_model(path, "generator"), device=device)
 
 
 def run(args) -> dict:
