@@ -66,9 +66,11 @@ def start(seed: int = 0, *, quiet: bool = False) -> str:
     """
     import torch
 
-    # Notebooks share Binder's single CPU and this course's small models gain
-    # nothing from more threads than cores.
-    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    # The course's models are tiny: per-operation overhead dominates, and a
+    # second thread mostly adds synchronisation (measured: one beam search took
+    # 19 s with 2 threads on a busy 2-core machine, 0.9 s with 1). Binder has
+    # one CPU anyway. PRM_EDU_THREADS overrides it.
+    torch.set_num_threads(int(os.environ.get("PRM_EDU_THREADS", "1")))
     if on_colab():
         from google.colab import output  # type: ignore[import-not-found]
 
