@@ -97,6 +97,9 @@ def test_summary_and_text(outcome):
         s
     )
     assert s["prm_min/pass@n"] == pytest.approx(1.0)  # perfect PRM
+    tot = s["tot_bfs_vs_single_samples"]
+    assert [r["n"] for r in tot] == [1, 2, 4, 8]
+    assert all(r["majority_n_within_tokens"] >= 1 for r in tot)
     text = bench.format_text(result)
     assert "prm_min" in text and "tot_bfs" in text
 

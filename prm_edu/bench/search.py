@@ -237,7 +237,34 @@ def summary(curves, n: int) -> dict:
         out["prm_min/pass@n"] = float(prm / top) if top else None
     if {"beam", "prm_min"} <= have:
         out["beam_vs_prm_min"] = tokens_to_match(curves, "beam", "prm_min", n)
+    if {"tot_bfs", "majority"} <= have and 1 in set(curves["n"]):
+        out["tot_bfs_vs_single_samples"] = _tot_vs_single(curves)
     return out
+
+
+def _tot_vs_single(curves) -> list[dict]:
+    """ToT BFS at each budget against one sample (n = 1) and against majority
+    vote over the most samples that cost no more tokens than ToT did."""
+    single = curves[(curves.method == "majority") & (curves.n == 1)].iloc[0]
+    votes = curves[curves.method == "majority"].sort_values("tokens_generated")
+    rows = []
+    for tot in curves[curves.method == "tot_bfs"].sort_values("n").itertuples():
+        cheaper = votes[votes.tokens_generated <= tot.tokens_generated]
+        vote = cheaper.iloc[-1] if len(cheaper) else single
+        rows.append(
+            {
+                "n": int(tot.n),
+                "tokens": float(tot.tokens_generated),
+                "accuracy": float(tot.accuracy),
+                "single_sample_accuracy": float(single.accuracy),
+                "ratio_to_single": (
+                    float(tot.accuracy / single.accuracy) if single.accuracy else None
+                ),
+                "majority_n_within_tokens": int(vote.n),
+                "majority_accuracy": float(vote.accuracy),
+            }
+        )
+    return rows
 
 
 def format_text(result: dict) -> str:
