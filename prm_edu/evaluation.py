@@ -523,7 +523,7 @@ def plot_accuracy(
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2, loc="lower right")
+    ax.legend(fontsize=8, ncol=2, loc="best")
     if title:
         ax.set_title(title)
     return fig
