@@ -184,3 +184,23 @@ def test_figures_draw(tok):
     )
     assert len(fig.axes[0].patches) == 2
     plt.close("all")
+
+
+def test_unanswered_exercises_do_not_give_the_answer_away(tok):
+    verdicts = [
+        ex3.check_masked_loss(torch.zeros(1, 2, 2), torch.tensor([[0.0, 1.0]]), None),
+        ex3.check_auroc([0.9, 0.1], [1, 0], None),
+        ex3.check_first_error_f1([0, -1], [0, -1], None),
+        ex3.check_ece([0.9, 0.1], [1, 0], 2, None),
+        ex4.check_aggregates(
+            [0.9, 0.2], dict.fromkeys(("min", "prod", "last", "mean"))
+        ),
+        ex4.check_picks(
+            ["1"], [0.5], {"prm": None, "majority": None, "weighted": None}
+        ),
+        ex4.check_pass_at_k(64, 3, 8, None),
+        ex4.check_prod_crossover(0.95, 0.7, None),
+    ]
+    for v in verdicts:
+        assert not v and "None" in v.message and "package gets" not in v.message
+    assert not ex3.check_auroc([0.9, 0.1], [1, 0], "1.0")

@@ -24,6 +24,15 @@ _AGG_HINTS = {
 }
 
 
+def _unanswered(name: str, mine) -> Verdict | None:
+    """A Verdict when `mine` (or a value in it) is still None, else None.
+    (A Verdict that is not right is falsy: test the result with `is not None`.)"""
+    values = mine.values() if isinstance(mine, Mapping) else [mine]
+    if any(v is None for v in values):
+        return Verdict(name, False, "replace each None with your answer.")
+    return None
+
+
 def check_aggregates(scores: Sequence[float], mine: Mapping[str, float]) -> Verdict:
     """Your min, prod, last and mean of one solution's step `scores`, as a
     dict ``{"min": ..., "prod": ..., "last": ..., "mean": ...}``."""
@@ -38,6 +47,8 @@ def check_aggregates(scores: Sequence[float], mine: Mapping[str, float]) -> Verd
         return Verdict(
             "aggregates", False, f"{missing} missing: give all of {list(AGGREGATIONS)}."
         )
+    if (blank := _unanswered("aggregates", mine)) is not None:
+        return blank
     for how in AGGREGATIONS:
         v = compare(
             how,
@@ -69,6 +80,8 @@ def check_picks(
     for key in ("prm", "majority", "weighted"):
         if key not in mine:
             return Verdict("picks", False, f"the key {key!r} is missing.")
+    if (blank := _unanswered("picks", mine)) is not None:
+        return blank
     best = pick("prm", values=values)
     if mine["prm"] != best:
         return Verdict(
@@ -111,6 +124,8 @@ def check_picks(
 def check_pass_at_k(n: int, c: int, k: int, mine: float) -> Verdict:
     """pass@k from `n` samples of which `c` are right: the chance that k of
     them, drawn without replacement, include at least one right one."""
+    if (blank := _unanswered("pass@k", mine)) is not None:
+        return blank
     expected = pass_at_k(n, c, k)
     return compare(
         "pass@k",
@@ -141,6 +156,8 @@ def prod_crossover(step_score: float, rival: float) -> int:
 def check_prod_crossover(step_score: float, rival: float, mine: int) -> Verdict:
     """How many steps, each scoring `step_score`, a solution needs before its
     `prod` value drops below a rival's `rival`."""
+    if (blank := _unanswered("steps until prod loses", mine)) is not None:
+        return blank
     expected = prod_crossover(step_score, rival)
     v = compare(
         "steps until prod loses",

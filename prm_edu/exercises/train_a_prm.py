@@ -20,6 +20,18 @@ from prm_edu.models.tokenizer import encode_traces, separator_id
 from prm_edu.training import IGNORE, separator_loss
 
 
+def _number(name: str, mine) -> float | Verdict:
+    """`mine` as a float, or a Verdict saying what is missing (without
+    giving the answer away)."""
+    if isinstance(mine, torch.Tensor) and mine.numel() == 1:
+        mine = mine.item()
+    if mine is None:
+        return Verdict(name, False, "replace None with your answer, a number.")
+    if isinstance(mine, bool) or not isinstance(mine, (int, float)):
+        return Verdict(name, False, f"give one number, got {mine!r}.")
+    return float(mine)
+
+
 def _ints(name: str, mine) -> list[int] | Verdict:
     """`mine` as a list of whole numbers, or a Verdict saying what it needs."""
     if isinstance(mine, (str, bytes)) or not hasattr(mine, "__iter__"):
@@ -84,10 +96,9 @@ def check_masked_loss(
 ) -> Verdict:
     """The PRM training loss for a batch: cross-entropy at the positions whose
     target is not -100 (1 = good, 0 = bad), averaged over those positions."""
-    if isinstance(mine, torch.Tensor):
-        mine = float(mine.detach())
-    if isinstance(mine, bool) or not isinstance(mine, (int, float)):
-        return Verdict("masked loss", False, f"give one number, got {mine!r}.")
+    mine = _number("masked loss", mine)
+    if isinstance(mine, Verdict):
+        return mine
     logits = torch.as_tensor(logits, dtype=torch.float)
     targets = torch.as_tensor(targets, dtype=torch.float)
     batch = {"input_ids": None, "attention_mask": None, "targets": targets}
@@ -118,6 +129,9 @@ def check_masked_loss(
 def check_auroc(scores: Sequence[float], good: Sequence[int], mine: float) -> Verdict:
     """Step AUROC by hand: the share of (good step, bad step) pairs in which
     the good step scores higher (a tie counts one half)."""
+    mine = _number("AUROC", mine)
+    if isinstance(mine, Verdict):
+        return mine
     expected = auroc(scores, good)
     n_pos = sum(int(g) for g in good)
     n_neg = len(good) - n_pos
@@ -150,15 +164,17 @@ def check_first_error_f1(
     expected = (
         0.0 if err_acc + ok_acc == 0 else 2 * err_acc * ok_acc / (err_acc + ok_acc)
     )
-    if isinstance(mine, (int, float)) and not isinstance(mine, bool):
-        arith = (err_acc + ok_acc) / 2
-        if abs(mine - arith) < 1e-3 and abs(arith - expected) > 1e-3:
-            return Verdict(
-                "first-error F1",
-                False,
-                f"{mine:.3f} is the plain average of {err_acc:.3f} and "
-                f"{ok_acc:.3f}; F1 is their harmonic mean, 2ab / (a + b).",
-            )
+    mine = _number("first-error F1", mine)
+    if isinstance(mine, Verdict):
+        return mine
+    arith = (err_acc + ok_acc) / 2
+    if abs(mine - arith) < 1e-3 and abs(arith - expected) > 1e-3:
+        return Verdict(
+            "first-error F1",
+            False,
+            f"{mine:.3f} is the plain average of {err_acc:.3f} and "
+            f"{ok_acc:.3f}; F1 is their harmonic mean, 2ab / (a + b).",
+        )
     return compare(
         "first-error F1",
         mine,
@@ -174,6 +190,9 @@ def check_ece(
 ) -> Verdict:
     """Expected calibration error with `n_bins` equal-width bins: each bin's
     |mean prediction - share of good| weighted by its share of predictions."""
+    mine = _number("ECE", mine)
+    if isinstance(mine, Verdict):
+        return mine
     expected = expected_calibration_error(probs, outcomes, n_bins)
     return compare(
         "ECE",
