@@ -637,7 +637,7 @@ def scaled(r: Recipe, scale: float, device: str) -> Recipe:
         r,
         gen_problems=n(r.gen_problems),
         prm_problems=n(r.prm_problems),
-        val_problems=max(40, round(r.val_problems * min(1.0, scale * 4))),
+        val_problems=max(4, round(r.val_problems * min(1.0, scale * 4))),
         gen_config=cfg(r.gen_config),
         prm_config=cfg(r.prm_config),
         orm_config=cfg(r.orm_config),

@@ -270,11 +270,12 @@ SHIPPED_WORLDS = sorted(p.name for p in SHIPPED.iterdir()) if SHIPPED.is_dir() e
 def test_shipped_prm_scores_trace_a_above_trace_b_at_step_1():
     from prm_edu.models import load_orm, load_prm
 
+    problem = "Solve 2x + 5 = 15"  # as the equations world writes it
     prm = load_prm("equations")
-    a, b = prm.score_batch([(PROBLEM, TRACE_A), (PROBLEM, TRACE_B)])
+    a, b = prm.score_batch([(problem, TRACE_A), (problem, TRACE_B)])
     assert a[0] > 0.5 > b[0]
     orm = load_orm("equations")
-    a, b = orm.score_batch([(PROBLEM, TRACE_A), (PROBLEM, TRACE_B)])
+    a, b = orm.score_batch([(problem, TRACE_A), (problem, TRACE_B)])
     assert a[-1] > b[-1]
 
 

@@ -179,3 +179,54 @@ def test_traces_too_long_for_the_context_are_named(tok, traces):
     long = Trace(traces[0].problem, traces[0].steps * 8, labels=(1,) * 16)
     with pytest.raises(ValueError, match="trace 1 is .* context is 64"):
         train_prm([traces[0], long], quick(), tokenizer=tok, shape=TINY)
+
+
+# --------------------------------------------------------------------------- #
+# The build command's helpers
+# --------------------------------------------------------------------------- #
+
+
+def test_problem_splits_are_fixed_by_the_text_and_about_80_10_10():
+    from prm_edu import worlds
+    from prm_edu.build_checkpoints import split_of, split_problems
+
+    world = worlds.get("arithmetic")
+    texts = [p.text for p in world.sample(1000, seed=1)]
+    shares = {s: sum(split_of(t) == s for t in texts) / 1000 for s in ("val", "test")}
+    assert 0.06 < shares["val"] < 0.14 and 0.06 < shares["test"] < 0.14
+    assert [split_of(t) for t in texts[:50]] == [split_of(t) for t in texts[:50]]
+    held = split_problems(world, 10, "test", seed=0)
+    assert len(held) == 10 and all(split_of(p.text) == "test" for p in held)
+
+
+def test_recipe_settings_are_read_with_their_types():
+    from prm_edu.build_checkpoints import RECIPES, override
+
+    r = override(
+        RECIPES["equations"],
+        ["resume=True", "tune_levels=1,2", "prm_config.lr=1e-3", "error_rate=0.25"],
+    )
+    assert r.resume is True and r.tune_levels == (1, 2)
+    assert r.prm_config.lr == 0.001 and r.error_rate == 0.25
+    with pytest.raises(SystemExit, match="no field"):
+        override(r, ["nonsense=1"])
+
+
+@pytest.mark.slow
+def test_a_tiny_build_writes_loadable_checkpoints_with_cards(tmp_path):
+    from prm_edu.build_checkpoints import main
+    from prm_edu.models import load_model, read_card
+
+    main(
+        [
+            "--world", "equations", "--scale", "0.005", "--out", str(tmp_path),
+            "--set", "shape.d_model=16", "--set", "shape.n_layers=1",
+            "--set", "shape.n_heads=2", "--set", "val_problems=4",
+            "--set", "tune_levels=None",
+        ]
+    )  # fmt: skip
+    for role in ("generator", "prm", "orm"):
+        path = tmp_path / "equations" / role
+        model, tok = load_model(path, role)
+        card = read_card(path)
+        assert card["role"] == role and card["training"]["steps"] >= 2

@@ -1,8 +1,9 @@
 """The course's small Hugging Face models: tokenizer, PRM / ORM and generator.
 
 - `build_tokenizer`: a word- and number-aware tokenizer, "\\n" one token.
-- `new_prm`, `PRMScorer`: a token-classification PRM (or ORM) and the scorer
-  that reads P(good) at each step's "\\n" (a `StepScorer`).
+- `new_prm`, `prm_from_generator`, `PRMScorer`: a token-classification PRM
+  (or ORM), new or started from a generator's weights, and the scorer that
+  reads P(good) at each step's "\\n" (a `StepScorer`).
 - `new_generator`, `Generator`: a tiny GPT-2 that writes one step at a time
   (a `StepGenerator`).
 - `save_checkpoint`, `load_model`: safetensors folders, checked on load.
@@ -24,7 +25,13 @@ from prm_edu.models.checkpoints import (
     shipped_path,
 )
 from prm_edu.models.generator import GENERATOR_SHAPE, Generator, new_generator
-from prm_edu.models.prm import PRM_SHAPE, ModelShape, PRMScorer, new_prm
+from prm_edu.models.prm import (
+    PRM_SHAPE,
+    ModelShape,
+    PRMScorer,
+    new_prm,
+    prm_from_generator,
+)
 from prm_edu.models.tokenizer import (
     STEP_SEPARATOR,
     UnknownCharacterError,
@@ -50,6 +57,7 @@ __all__ = [
     "model_text",
     "new_generator",
     "new_prm",
+    "prm_from_generator",
     "read_card",
     "save_checkpoint",
     "shipped_path",
