@@ -8,11 +8,16 @@ fresh problems the shipped models never trained on:
   agreement, the two kinds of disagreement, the agreement of always saying
   "good" (so the figure can be judged), and the AUROC of the soft fraction as
   a step score. Target: agreement >= 85%.
-- **active**: PRMs trained from scratch on exactly labelled generator
-  solutions picked uniformly or by convincing wrong answer (PRM800K), at equal
-  numbers of labelled solutions, averaged over `--al-seeds` seeds. Target:
-  active reaches the uniform PRM's final step AUROC with at most half the
-  labelled solutions.
+- **active**: PRMs fine-tuned from the generator's weights on exactly
+  labelled generator solutions picked uniformly or by convincing wrong answer
+  (PRM800K), at equal numbers of labelled solutions, averaged over
+  `--al-seeds` seeds; `--variants` tries several selection scores and shares
+  of uniform picks against the same uniform curve. Target: active reaches the
+  uniform PRM's final step AUROC with at most half the labelled solutions.
+
+Each PRM trains for a few minutes on 2 busy CPU cores: the defaults (one seed,
+7 trainings) take about 10-15 minutes there; pass `--part mc` for the labels
+alone (about 5 minutes).
 """
 
 from __future__ import annotations
@@ -59,12 +64,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("active learning")
     g.add_argument("--pool-problems", type=int, default=300)
     g.add_argument("--pool-samples", type=int, default=2)
-    g.add_argument("--eval-problems", type=int, default=150)
-    g.add_argument("--initial", type=int, default=24)
-    g.add_argument("--per-round", type=int, default=24)
-    g.add_argument("--rounds", type=int, default=7)
-    g.add_argument("--select-by", default="min")
-    g.add_argument("--uniform-share", type=float, default=0.0)
+    g.add_argument("--eval-problems", type=int, default=300)
+    g.add_argument("--initial", type=int, default=32)
+    g.add_argument("--per-round", type=int, default=32)
+    g.add_argument("--rounds", type=int, default=3)
+    g.add_argument(
+        "--variants",
+        default="min:0",
+        help="selection score and uniform share per variant, e.g. min:0,min:0.5",
+    )
     g.add_argument("--train-steps", type=int, default=150)
     g.add_argument("--train-lr", type=float, default=3e-3)
     g.add_argument("--al-seeds", type=int, default=1)
@@ -152,12 +160,20 @@ def run_mc(args, world, generator) -> dict:
 def _trainer(generator, args):
     """Fine-tune a PRM that starts from the generator's weights (as the shipped
     PRM does, and as real PRMs start from a language model) for a fixed small
-    number of steps: the same recipe for every strategy and round."""
+    number of steps: the same recipe for every strategy and round.
+
+    Results are remembered by (labelled traces, seed): the uniform curve and
+    the shared first round are trained once for all selection variants."""
     from prm_edu.models import PRMScorer
     from prm_edu.models.prm import prm_from_generator
     from prm_edu.training import TrainConfig, train_prm
 
+    memo: dict = {}
+
     def train(traces, seed):
+        key = (tuple((t.problem, t.steps) for t in traces), seed)
+        if key in memo:
+            return memo[key]
         config = TrainConfig(
             lr=args.train_lr,
             max_steps=args.train_steps,
@@ -169,9 +185,26 @@ def _trainer(generator, args):
         )
         model = prm_from_generator(generator.model, seed=seed)
         result = train_prm(traces, config, tokenizer=generator.tokenizer, model=model)
-        return PRMScorer(result.model, result.tokenizer)
+        memo[key] = PRMScorer(result.model, result.tokenizer)
+        return memo[key]
 
     return train
+
+
+def _variants(text: str) -> list[tuple[str, float]]:
+    """ "min:0,last:0.5" -> [("min", 0.0), ("last", 0.5)]."""
+    out = []
+    for part in text.split(","):
+        how, _, share = part.strip().partition(":")
+        out.append((how, float(share or 0)))
+    return out
+
+
+def _mean_curve(curves, name: str, field: str) -> list[float]:
+    return [
+        statistics.fmean(getattr(getattr(c, name)[r], field) for c in curves)
+        for r in range(len(curves[0].uniform))
+    ]
 
 
 def run_active(args, world, generator) -> dict:
@@ -181,44 +214,58 @@ def run_active(args, world, generator) -> dict:
     pool = _solutions(world, generator, pool_problems, args.pool_samples, args, 1)
     evals = label_traces(world, _solutions(world, generator, eval_problems, 1, args, 2))
     train = _trainer(generator, args)
-    curves = []
-    for s in range(args.al_seeds):
-        config = ActiveLearningConfig(
-            initial=args.initial,
-            per_round=args.per_round,
-            rounds=args.rounds,
-            select_by=args.select_by,
-            uniform_share=args.uniform_share,
-            seed=args.seed + s,
+    variants = []
+    for select_by, share in _variants(args.variants):
+        curves = []
+        for s in range(args.al_seeds):
+            config = ActiveLearningConfig(
+                initial=args.initial,
+                per_round=args.per_round,
+                rounds=args.rounds,
+                select_by=select_by,
+                uniform_share=share,
+                seed=args.seed + s,
+            )
+            curve = active_learning_curve(
+                world, pool, evals, train, config, progress=True
+            )
+            curves.append(curve)
+            print(  # progress for long runs; stdout stays the result alone
+                f"{select_by}:{share} seed {config.seed}: active "
+                f"{[round(p.auroc, 4) for p in curve.active]} uniform "
+                f"{[round(p.auroc, 4) for p in curve.uniform]}",
+                file=sys.stderr,
+                flush=True,
+            )
+        n = [p.n_labelled for p in curves[0].uniform]
+        active = _mean_curve(curves, "active", "auroc")
+        uniform = _mean_curve(curves, "uniform", "auroc")
+        target = uniform[-1]
+        reach = next((k for k, a in zip(n, active, strict=True) if a >= target), None)
+        variants.append(
+            {
+                "select_by": select_by,
+                "uniform_share": share,
+                "n_labelled": n,
+                "active_auroc": [round(a, 4) for a in active],
+                "uniform_auroc": [round(a, 4) for a in uniform],
+                "active_wrong_answers": _mean_curve(curves, "active", "n_wrong_answer"),
+                "uniform_wrong_answers": _mean_curve(
+                    curves, "uniform", "n_wrong_answer"
+                ),
+                "per_seed": [
+                    {
+                        "active": [round(p.auroc, 4) for p in c.active],
+                        "uniform": [round(p.auroc, 4) for p in c.uniform],
+                    }
+                    for c in curves
+                ],
+                "uniform_final_auroc": round(target, 4),
+                "active_labelled_to_reach_it": reach,
+                "data_efficiency": None if reach is None else round(n[-1] / reach, 2),
+                "meets_target": reach is not None and reach <= n[-1] / 2,
+            }
         )
-        curve = active_learning_curve(world, pool, evals, train, config, progress=True)
-        curves.append(curve)
-        print(  # progress for long runs; stdout stays the result alone
-            f"seed {config.seed}: active "
-            f"{[round(p.auroc, 4) for p in curve.active]} uniform "
-            f"{[round(p.auroc, 4) for p in curve.uniform]}",
-            file=sys.stderr,
-            flush=True,
-        )
-    n = [p.n_labelled for p in curves[0].uniform]
-    mean = {
-        name: [
-            statistics.fmean(getattr(c, name)[r].auroc for c in curves)
-            for r in range(len(n))
-        ]
-        for name in ("active", "uniform")
-    }
-    target = mean["uniform"][-1]
-    reach = next(
-        (k for k, a in zip(n, mean["active"], strict=True) if a >= target), None
-    )
-    wrong = {
-        name: [
-            statistics.fmean(getattr(c, name)[r].n_wrong_answer for c in curves)
-            for r in range(len(n))
-        ]
-        for name in ("active", "uniform")
-    }
     return {
         "pool_solutions": len(pool),
         "pool_wrong_answer_fraction": round(
@@ -232,26 +279,9 @@ def run_active(args, world, generator) -> dict:
             / sum(len(t.labels) for t in evals),
             4,
         ),
-        "select_by": args.select_by,
-        "uniform_share": args.uniform_share,
         "train_steps": args.train_steps,
         "seeds": args.al_seeds,
-        "n_labelled": n,
-        "active_auroc": [round(a, 4) for a in mean["active"]],
-        "uniform_auroc": [round(a, 4) for a in mean["uniform"]],
-        "active_wrong_answers": wrong["active"],
-        "uniform_wrong_answers": wrong["uniform"],
-        "per_seed": [
-            {
-                "active": [round(p.auroc, 4) for p in c.active],
-                "uniform": [round(p.auroc, 4) for p in c.uniform],
-            }
-            for c in curves
-        ],
-        "uniform_final_auroc": round(target, 4),
-        "active_labelled_to_reach_it": reach,
-        "data_efficiency": None if reach is None else round(n[-1] / reach, 2),
-        "meets_target": reach is not None and reach <= n[-1] / 2,
+        "variants": variants,
         "wall_time_s": round(time.perf_counter() - start, 1),
     }
 
@@ -303,20 +333,21 @@ def format_text(result: dict) -> str:
             f"  {mc['generated_tokens']} tokens generated in {mc['wall_time_s']} s",
         ]
     al = result.get("active_learning")
-    if al:
+    for v in (al or {}).get("variants", []):
         lines.append(
-            f"Active learning (select by {al['select_by']}, "
-            f"{al['seeds']} seed(s)): step AUROC on {al['eval_traces']} traces"
+            f"Active learning (select by {v['select_by']}, uniform share "
+            f"{v['uniform_share']}, {al['seeds']} seed(s)): step AUROC on "
+            f"{al['eval_traces']} traces"
         )
         lines.append("  labelled  active  uniform")
         for n, a, u in zip(
-            al["n_labelled"], al["active_auroc"], al["uniform_auroc"], strict=True
+            v["n_labelled"], v["active_auroc"], v["uniform_auroc"], strict=True
         ):
             lines.append(f"  {n:8d}  {a:.4f}  {u:.4f}")
         lines.append(
-            f"  active reaches uniform's final {al['uniform_final_auroc']:.4f} at "
-            f"{al['active_labelled_to_reach_it']} labelled "
-            f"(target <= {al['n_labelled'][-1] // 2}: "
-            f"{'met' if al['meets_target'] else 'MISSED'})"
+            f"  active reaches uniform's final {v['uniform_final_auroc']:.4f} at "
+            f"{v['active_labelled_to_reach_it']} labelled "
+            f"(target <= {v['n_labelled'][-1] // 2}: "
+            f"{'met' if v['meets_target'] else 'MISSED'})"
         )
     return "\n".join(lines)
