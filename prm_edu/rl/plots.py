@@ -92,10 +92,11 @@ def plot_reward_hacking(results: Results, *, seed: int | None = None, smooth: in
         ax.set_title(f"{reward} reward")
         ax.set_xlabel("training steps")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("samples of the policy")
-    axes[0][0].legend(fontsize=8, loc="lower left")
+    axes[0][0].set_ylabel("the policy's samples (training problems)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9)
     fig.suptitle("Reward hacking shows as the PRM's score parting from the truth")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 
