@@ -43,11 +43,18 @@ def lab(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     work = tmp_path_factory.mktemp("notebooks")
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, work / NOTEBOOK)
+    # JupyterLab 4 renders only the cells in view ("windowing"), so cells out
+    # of view show no prompt and no output: render them all for the checks.
+    settings = home / ".jupyter" / "lab" / "user-settings"
+    tracker = settings / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     port, token = _free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
         "HOME": str(home),
         "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
         "PRM_EDU_PROGRESS": str(home / "progress.json"),
         "MPLBACKEND": "Agg",
     }
@@ -59,6 +66,8 @@ def lab(tmp_path_factory):
             f"--ServerApp.root_dir={work}",
             "--LabApp.news_url=",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            # JupyterLab refuses to run as root without it (CI containers do).
+            *(["--allow-root"] if os.geteuid() == 0 else []),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -108,11 +117,14 @@ def page(lab):
             ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000
         )
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        # JupyterLab 4's Run menu calls it runmenu:run-all.
         page.locator(
+            "li.lm-Menu-item[data-command='runmenu:run-all'],"
             "li.lm-Menu-item[data-command='notebook:run-all-cells']"
-        ).click()
-        # Every code cell shows a number once it has run.
-        n_code = page.locator(".jp-CodeCell").count()
+        ).first.click()
+        # Every code cell shows a number once it has run (solution cells,
+        # whose input is collapsed, show no prompt).
+        n_code = page.locator(".jp-CodeCell .jp-InputArea-prompt").count()
         page.wait_for_function(
             """(n) => {
                 const prompts = [...document.querySelectorAll(
