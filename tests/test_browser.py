@@ -95,6 +95,7 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(lab):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     from playwright.sync_api import sync_playwright
 
     base, token = lab
@@ -116,6 +117,14 @@ def page(lab):
         page.wait_for_selector(
             ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000
         )
+        # On a busy machine JupyterLab may ask which kernel to start: the
+        # notebook's own (preselected) is the one.
+        try:
+            page.locator(".jp-Dialog").get_by_role("button", name="Select").click(
+                timeout=5_000
+            )
+        except PlaywrightTimeoutError:
+            pass
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
         # JupyterLab 4's Run menu calls it runmenu:run-all.
         page.locator(
