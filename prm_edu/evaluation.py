@@ -279,7 +279,8 @@ def search_config(
 
     - ``beam``: n beams, beam width 4 (the largest divisor of n up to 4);
     - ``dvts``: n // 4 subtrees of width 4 (the same width rule);
-    - ``tot_bfs``: 3 candidates per state (n when n < 3), keep n // 3;
+    - ``tot_bfs``: keep n // 3 states (at least 1, at most 5, ToT's b = 5)
+      and sample n // keep candidates from each (the seed's 3-keep-2 is n = 6);
     - ``dfs``: 3 children per expansion, stopped at n x `tokens_per_sample`
       generated tokens (the cost of n whole samples) when that is given.
     """
@@ -303,10 +304,13 @@ def search_config(
             seed=seed,
         )
     if method == "tot_bfs":
-        k = min(3, n)
+        # Keep at most 5 states (ToT's b = 5) and spend the rest of the budget
+        # on more candidates per state: with 3 candidates and a wide frontier,
+        # a peaky generator repeats itself and most of the budget goes unused.
+        keep = min(5, max(1, n // 3))
         return ToTConfig(
-            n_candidates=k,
-            keep=max(1, n // k),
+            n_candidates=max(1, n // keep),
+            keep=keep,
             max_depth=max_depth,
             temperature=temperature,
             seed=seed,

@@ -222,8 +222,14 @@ def test_search_config_sizes():
     assert search_config("beam", 8).beam_width == 4
     assert search_config("beam", 6).beam_width == 3
     assert search_config("beam", 1).beam_width == 1
-    tot = search_config("tot_bfs", 64)
-    assert (tot.n_candidates, tot.keep) == (3, 21)
+    sizes = {n: search_config("tot_bfs", n) for n in (1, 2, 6, 16, 64)}
+    assert {n: (c.n_candidates, c.keep) for n, c in sizes.items()} == {
+        1: (1, 1),
+        2: (2, 1),
+        6: (3, 2),
+        16: (3, 5),
+        64: (12, 5),
+    }
     assert search_config("dfs", 4, tokens_per_sample=10.5).token_budget == 42
     with pytest.raises(ValueError, match="unknown search 'mcts'"):
         search_config("mcts", 4)
