@@ -493,7 +493,8 @@ def plot_accuracy(
     title: str | None = None,
 ):
     """Accuracy against generated tokens (or ``x="n"``), one line per method
-    with its confidence band, and the pass@N ceiling (`ceiling`) dashed.
+    with its confidence band, and pass@N (`ceiling`, the most any reranker
+    of those samples can reach) dashed.
     Returns the matplotlib Figure."""
     import matplotlib.pyplot as plt
 
@@ -504,23 +505,30 @@ def plot_accuracy(
     else:
         fig = ax.figure
     names = list(dict.fromkeys(curves["method"])) if methods is None else methods
+    # Twelve methods need more than the default ten colours; tree searches
+    # get squares and thicker lines so they stand out from the rerankers.
+    palette = plt.get_cmap("tab20").colors
+    drawn = [m for m in names if m != ceiling]
     for m in names:
         rows = curves[curves["method"] == m].sort_values(x)
         if rows.empty:
             continue
         if m == ceiling:
-            ax.plot(
-                rows[x], rows["accuracy"], "k--", lw=1.5, label=f"pass@N ceiling ({m})"
-            )
+            ax.plot(rows[x], rows["accuracy"], "k--", lw=1.5, label=f"pass@N ({m})")
             continue
-        (line,) = ax.plot(rows[x], rows["accuracy"], marker="o", ms=3, label=m)
-        ax.fill_between(
+        search = m in SEARCH_METHODS
+        color = palette[(2 * drawn.index(m)) % 20 + (drawn.index(m) >= 10)]
+        ax.plot(
             rows[x],
-            rows["ci_low"],
-            rows["ci_high"],
-            color=line.get_color(),
-            alpha=0.12,
-            lw=0,
+            rows["accuracy"],
+            marker="s" if search else "o",
+            ms=4 if search else 3,
+            lw=2 if search else 1.2,
+            color=color,
+            label=m,
+        )
+        ax.fill_between(
+            rows[x], rows["ci_low"], rows["ci_high"], color=color, alpha=0.1, lw=0
         )
     ax.set_xscale("log", base=2)
     ax.set_xlabel("generated tokens per problem" if x != "n" else "budget N")
