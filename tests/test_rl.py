@@ -426,3 +426,28 @@ def test_plots_draw_every_reward(generator, prm):
     assert [ax.get_title() for ax in fig.axes] == [f"{r} reward" for r in REWARDS]
     with pytest.raises(ValueError, match="seeds are"):
         plot_reward_hacking(results, seed=5)
+
+
+def test_bench_compares_rewards(monkeypatch, generator, prm):
+    import argparse
+    import json
+
+    import prm_edu.models
+    from prm_edu.bench import rl as bench
+
+    monkeypatch.setattr(prm_edu.models, "load_generator", lambda world: generator)
+    monkeypatch.setattr(prm_edu.models, "load_prm", lambda world: prm)
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    args = parser.parse_args(
+        "--seeds 0,1 --steps 2 --eval-every 1 --eval-problems 2 "
+        "--problems-per-step 2 --group-size 2 --max-steps 2".split()
+    )
+    out = bench.run(args)
+    json.dumps(out)  # the --json output
+    assert set(out["curves"]) == set(REWARDS)
+    assert out["curves"]["exact"]["steps"] == [0, 1, 2]
+    assert set(out["summary"]["outcome"]) >= {"start_accuracy", "final_accuracy"}
+    assert len(out["process_minus_outcome_area"]["per_seed"]) == 2
+    assert set(out["checkpoints"]) == {"generator", "prm"}
+    assert "process - outcome" in bench.format_text(out)

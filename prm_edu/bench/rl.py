@@ -106,6 +106,7 @@ def run(args) -> dict:
         }
     out = {
         "world": args.world,
+        "checkpoints": _fingerprints(args.world),
         "seeds": seeds,
         "config": {
             k: v for k, v in vars(config).items() if k not in ("reward", "seed")
@@ -160,6 +161,20 @@ def format_text(result: dict) -> str:
         )
     lines.append(f"wall time {result['wall_time_s']} s")
     return "\n".join(lines)
+
+
+def _fingerprints(world: str) -> dict:
+    """The first 12 hex digits of the SHA-256 of each model used, so that a
+    result can be matched with the checkpoints that produced it."""
+    import hashlib
+
+    from prm_edu.models import shipped_path
+
+    out = {}
+    for role in ("generator", "prm"):
+        weights = shipped_path(world, role) / "model.safetensors"
+        out[role] = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+    return out
 
 
 def _one(curve: dict, seed: int) -> dict:
