@@ -182,13 +182,15 @@ def orm_vs_prm_scatter(
 
 
 def label_agreement(
-    confusions: Mapping[str, object], *, always_good: float | None = None
+    confusions: Mapping[str, object],
+    *,
+    baseline: tuple[str, float] | None = None,
 ):
     """Stacked bars, one per labelling method (name -> `MCConfusion`): steps
     where it agrees with the exact checker, where it calls a wrong step good
-    (optimistic) and a right step bad (pessimistic). `always_good` draws the
-    agreement of labelling every step good, the baseline to beat. Returns
-    the Figure."""
+    (optimistic) and a right step bad (pessimistic). `baseline` is (name,
+    agreement) of a labeller that needs no rollouts, e.g. ("every step bad",
+    0.63), drawn as a dotted line: the figure to beat. Returns the Figure."""
     fig, ax = _axes(None, (7.0, 3.2))
     names = list(confusions)
     parts = (
@@ -207,9 +209,10 @@ def label_agreement(
                 ax.text(left[i] + v / 2, i, f"{v:.0%}", ha="center", va="center",
                         color="white", fontsize=9)
         left = [a + b for a, b in zip(left, values)]
-    if always_good is not None:
-        ax.axvline(always_good, color="black", ls=":", lw=1.2,
-                   label=f"'every step good' agrees {always_good:.0%}")
+    if baseline is not None:
+        name, value = baseline
+        ax.axvline(value, color="black", ls=":", lw=1.2,
+                   label=f"'{name}' agrees {value:.0%}")
     ax.set_xlim(0, 1)
     ax.invert_yaxis()
     ax.set_xlabel("share of steps, against the exact checker")

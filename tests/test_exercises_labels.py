@@ -120,7 +120,8 @@ def test_figures_draw():
         plots.orm_vs_prm_scatter([0.9, 0.1, 0.8], [0.9, 0.1, 0.2],
                                  ["right", "wrong answer",
                                   "right answer, wrong reasoning"], highlight=2),
-        plots.label_agreement({"MC": MCConfusion(5, 3, 1, 1)}, always_good=0.6),
+        plots.label_agreement({"MC": MCConfusion(5, 3, 1, 1)},
+                              baseline=("every step good", 0.6)),
     ]
     config = ActiveLearningConfig(initial=2, per_round=2, rounds=1)
     curve = ActiveLearningCurve(
