@@ -16,7 +16,6 @@ blue = likely right; ColorBrewer RdBu, safe for colour-blind readers).
 - `training_curves` (notebook 03): training loss and validation metric.
 - `reliability_diagram` (notebook 03): calibration of step scores, with ECE.
 - `value_by_length` (notebook 04): what each aggregation makes of length.
-- `chosen_length` (notebook 04): how long the solutions each method picks are.
 """
 
 from __future__ import annotations
@@ -441,41 +440,5 @@ def value_by_length(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
     ax.set_title(title or "What each aggregation makes of longer solutions")
-    fig.tight_layout()
-    return fig
-
-
-def chosen_length(
-    lengths: Mapping[str, float],
-    accuracy: Mapping[str, float] | None = None,
-    *,
-    reference: float | None = None,
-    reference_label: str = "mean length of the right samples",
-):
-    """Bars: the mean number of steps of the solution each method chose
-    (name -> mean), its accuracy written on the bar when given, and a
-    dashed `reference` line. Returns the Figure."""
-    fig, ax = _axes(None, (6.4, 3.2))
-    names = list(lengths)
-    colours = {"min": GOOD, "prod": BAD, "last": NEUTRAL, "mean": ORANGE}
-    bars = ax.barh(
-        names,
-        [lengths[k] for k in names],
-        color=[next((c for a, c in colours.items() if a in k), NEUTRAL) for k in names],
-    )
-    for bar, k in zip(bars, names):
-        text = f"{lengths[k]:.2f} steps"
-        if accuracy is not None:
-            text += f", accuracy {accuracy[k]:.0%}"
-        ax.text(bar.get_width() + 0.03, bar.get_y() + bar.get_height() / 2, text,
-                va="center", fontsize=9)
-    if reference is not None:
-        ax.axvline(reference, ls="--", color="black", lw=1, label=reference_label)
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25))
-    ax.invert_yaxis()
-    ax.set_xlim(0, max(lengths.values()) * 1.6)
-    ax.set_xlabel("mean steps in the chosen solution")
-    ax.set_title("Which solutions each aggregation chooses")
-    ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig

@@ -177,12 +177,6 @@ def test_figures_draw(tok):
         [2, 3, 3, 5], {"min": [0.9, 0.8, 0.7, 0.9], "prod": [0.8, 0.6, 0.5, 0.4]}
     )
     assert len(fig.axes[0].lines) == 2
-    fig = plots.chosen_length(
-        {"prm_min": 3.0, "prm_prod": 2.1},
-        {"prm_min": 0.9, "prm_prod": 0.7},
-        reference=3.2,
-    )
-    assert len(fig.axes[0].patches) == 2
     plt.close("all")
 
 
