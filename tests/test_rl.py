@@ -451,3 +451,23 @@ def test_bench_compares_rewards(monkeypatch, generator, prm):
     assert len(out["process_minus_outcome_area"]["per_seed"]) == 2
     assert set(out["checkpoints"]) == {"generator", "prm"}
     assert "process - outcome" in bench.format_text(out)
+
+
+def test_exercise_checks_accept_the_answers_and_name_mistakes():
+    from prm_edu.exercises.rl_with_process_rewards import (
+        check_group_advantages,
+        check_kl,
+        check_steps_to_go,
+    )
+
+    good = [2**0.5, -(0.5**0.5), -(0.5**0.5), 2**0.5, -(0.5**0.5), -(0.5**0.5)]
+    assert check_group_advantages([1, 0, 0, 1, 0, 0], 6, good)
+    wrong = check_group_advantages([1, 0, 0, 1, 0, 0], 6, [1, -1, -1, 1, -1, -1])
+    assert not wrong and "item 0" in wrong.message
+    r = 3**0.5 / 3  # +1 steps normalise to 1/sqrt(3), the -1 step to -sqrt(3)
+    answer = [[r - 3**0.5, -(3**0.5)], [2 * r, r]]
+    assert check_steps_to_go([[1, -1], [1, 1]], 2, answer)
+    assert not check_steps_to_go([[1, -1], [1, 1]], 2, [[1.0], [1.0, 2.0]])
+    logp, ref = [math.log(0.5), math.log(0.25)], [math.log(0.25), math.log(0.5)]
+    assert check_kl(logp, ref, [0.5 + math.log(2) - 1, 1 - math.log(2)])
+    assert not check_kl(logp, ref, [0.0, 0.0])
