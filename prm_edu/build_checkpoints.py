@@ -9,10 +9,12 @@ For each world (or `--world W`), seeded, on the CPU:
 2. **On-policy data.** The trained generator writes several solutions to
    each of a few thousand training problems; the world's checker labels
    every step exactly, and `grade` says whether each final answer is right.
-3. **PRM and ORM.** Both start from the generator's weights (as real PRMs
-   start from a language model) with a new 2-label head: the PRM learns
-   every step's label at its "\\n", the ORM only the final answer's
-   correctness at the last "\\n".
+3. **PRM and ORM.** Both are the generator, frozen, with a new 2-label
+   head that also reads how surprised the generator is by each step's
+   numbers (`SurprisePRM`): the PRM learns every step's label at its "\\n",
+   the ORM only the final answer's correctness at the last "\\n". (With
+   ``--set scorer=finetune`` they are instead the generator's weights
+   fine-tuned with a plain head, as notebook 03 trains one.)
 4. **Model cards.** Each checkpoint folder gets `model_card.json`: data
    sizes, training steps, wall time, and metrics on held-out problems.
 
@@ -46,6 +48,7 @@ from prm_edu.labels import exact_labels
 from prm_edu.models.checkpoints import SHIPPED, load_model, read_card, save_checkpoint
 from prm_edu.models.generator import Generator
 from prm_edu.models.prm import ModelShape, PRMScorer, prm_from_generator
+from prm_edu.models.surprise import surprise_prm_from_generator
 from prm_edu.models.tokenizer import build_tokenizer
 from prm_edu.training import (
     TrainConfig,
@@ -126,11 +129,15 @@ class Recipe:
     temperature: float = 1.0
     max_steps: int = 8
     prm_extra_layers: int = 0
+    # "surprise": the PRM and ORM are the generator, frozen, with a head that
+    # also reads its surprise at each step (`SurprisePRM`); "finetune": the
+    # generator's weights fine-tuned with a fresh 2-label head.
+    scorer: str = "surprise"
     prm_config: TrainConfig = TrainConfig(
-        lr=2e-3, batch_size=128, max_steps=2000, eval_every=250, progress=False
+        lr=5e-3, batch_size=128, max_steps=1000, eval_every=200, progress=False
     )
     orm_config: TrainConfig = TrainConfig(
-        lr=2e-3, batch_size=128, max_steps=1000, eval_every=250, progress=False
+        lr=5e-3, batch_size=128, max_steps=1200, eval_every=200, progress=False
     )
     seed: int = 0
     # Second phase for the generator: fine-tune it on a mix of these levels
@@ -140,6 +147,12 @@ class Recipe:
         lr=1e-3, batch_size=64, max_steps=600, eval_every=200, progress=False
     )
     tune_problems: int = 6000
+    # Other wordings the world's checker accepts (old, new): this share of
+    # the PRM's and ORM's on-policy training traces is rewritten with them
+    # and relabelled, so that the scorers also read solutions phrased like
+    # the seed's ("Divide by 2: x = 5"), not only the generator's own.
+    phrase_variants: tuple[tuple[str, str], ...] = ()
+    variant_share: float = 0.0
     # Go on from the saved checkpoints instead of starting over: the generator
     # skips its first phase, the PRM and ORM start from the saved ones.
     resume: bool = False
@@ -154,9 +167,31 @@ class Recipe:
 # The error rates were picked on the validation split so that the generator's
 # accuracy at one sample lands in 25-60% with pass@16 >= 85% (see the cards).
 RECIPES = {
-    "equations": Recipe("equations", error_rate=0.3, tune_levels=(1, 2, 3)),
+    "equations": Recipe(
+        "equations",
+        error_rate=0.3,
+        tune_levels=(1, 2, 3),
+        phrase_variants=(
+            ("Divide both sides by", "Divide by"),
+            ("Multiply both sides by", "Multiply by"),
+        ),
+        variant_share=0.5,
+    ),
     "arithmetic": Recipe("arithmetic", error_rate=0.15),
-    "game24": Recipe("game24", error_rate=0.12),
+    # The generator's surprise catches wrong arithmetic, but not a right
+    # step from which 24 can no longer be reached: game24's scorers are
+    # fine-tuned whole instead.
+    "game24": Recipe(
+        "game24",
+        error_rate=0.12,
+        scorer="finetune",
+        prm_config=TrainConfig(
+            lr=2e-3, batch_size=128, max_steps=2000, eval_every=250, progress=False
+        ),
+        orm_config=TrainConfig(
+            lr=2e-3, batch_size=128, max_steps=1000, eval_every=250, progress=False
+        ),
+    ),
 }
 
 
@@ -227,6 +262,29 @@ def on_policy(
         time.perf_counter() - start,
         per_problem,
     )
+
+
+def rephrase(world, data: OnPolicy, variants, share: float, seed: int) -> int:
+    """Rewrite `share` of `data`'s traces with `variants` ((old, new) pairs of
+    wording), in place, relabelled by the world's checker; the number changed.
+
+    Only the wording changes, never a number, so whether the final answer is
+    right stays as it was; the labels are recomputed all the same, so that
+    they are exact for the text the scorers will read.
+    """
+    if not variants or share <= 0:
+        return 0
+    rng, changed = random.Random(seed), 0
+    for i, t in enumerate(data.traces):
+        if rng.random() >= share:
+            continue
+        steps = list(t.steps)
+        for old, new in variants:
+            steps = [s.replace(old, new) for s in steps]
+        if steps != list(t.steps):
+            data.traces[i] = exact_labels(world, t.problem, steps)
+            changed += 1
+    return changed
 
 
 def generator_metrics(data: OnPolicy, k: int) -> dict:
@@ -306,6 +364,7 @@ def _card(
         "levels": list(recipe.levels) if recipe.levels else "default",
         "tune_levels": list(recipe.tune_levels) if recipe.tune_levels else None,
         "built_by": "python -m prm_edu.build_checkpoints",
+        "architecture": type(result.model).__name__,
         "data": data,
         "training": result.summary(),
         "metrics": ev,
@@ -425,11 +484,15 @@ def build_generator(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
     return ev
 
 
-def _scorer_start(r: Recipe, out_dir: Path, role: str, gen_model):
+def _scorer_start(r: Recipe, out_dir: Path, role: str, gen_model, tok):
     """Where a PRM or ORM starts: the saved one (resume), else the generator."""
     if r.resume:
         model, _ = load_model(out_dir / r.world / role, role)
         return model
+    if r.scorer == "surprise":
+        return surprise_prm_from_generator(gen_model, tok)
+    if r.scorer != "finetune":
+        raise SystemExit(f"scorer must be 'surprise' or 'finetune', got {r.scorer!r}.")
     return prm_from_generator(gen_model, r.prm_extra_layers)
 
 
@@ -484,6 +547,9 @@ def build_scorers(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
         r.samples_per_problem,
         r.seed + 3,
     )
+    rephrased = rephrase(
+        world, train_data, r.phrase_variants, r.variant_share, r.seed + 6
+    )
     steps = [v for t in train_data.traces for v in t.labels]
     log(
         f"[{r.world}] {len(train_data.traces)} train traces "
@@ -499,6 +565,8 @@ def build_scorers(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
         "right_answer_share": round(
             sum(train_data.correct) / len(train_data.correct), 4
         ),
+        "rephrased_traces": rephrased,
+        "phrase_variants": [list(v) for v in r.phrase_variants],
         "val_traces": len(val.traces),
         "test_traces": len(test.traces),
         "sampling_s": round(train_data.sampling_s, 1),
@@ -511,7 +579,7 @@ def build_scorers(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
         r.prm_config,
         val_traces=val.traces if usable else None,
         tokenizer=tok,
-        model=_scorer_start(r, out_dir, "prm", gen_model),
+        model=_scorer_start(r, out_dir, "prm", gen_model, tok),
     )
     prm_ev = prm_metrics(PRMScorer(prm.model, tok), val, test)
     log(f"[{r.world}] PRM: {prm.steps} steps, {prm.wall_time_s:.0f} s, {prm_ev}")
@@ -530,7 +598,7 @@ def build_scorers(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
         val_traces=val.traces if usable else None,
         val_outcomes=val.correct,
         tokenizer=tok,
-        model=_scorer_start(r, out_dir, "orm", gen_model),
+        model=_scorer_start(r, out_dir, "orm", gen_model, tok),
     )
     orm_ev = orm_metrics(PRMScorer(orm.model, tok), test)
     log(f"[{r.world}] ORM: {orm.steps} steps, {orm.wall_time_s:.0f} s, {orm_ev}")

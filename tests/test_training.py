@@ -230,3 +230,5 @@ def test_a_tiny_build_writes_loadable_checkpoints_with_cards(tmp_path):
         model, tok = load_model(path, role)
         card = read_card(path)
         assert card["role"] == role and card["training"]["steps"] >= 2
+        if role != "generator":  # the generator, frozen, with a surprise head
+            assert card["architecture"] == type(model).__name__ == "SurprisePRM"

@@ -17,6 +17,7 @@ import argparse
 import resource
 import sys
 import time
+from dataclasses import replace
 
 import torch
 
@@ -29,7 +30,7 @@ from prm_edu.build_checkpoints import (
     prm_metrics,
     split_problems,
 )
-from prm_edu.models import load_generator, load_orm, load_prm
+from prm_edu.models import PRMScorer, load_generator, load_orm, load_prm
 from prm_edu.models.prm import prm_from_generator
 from prm_edu.training import NOTEBOOK_03_CONFIG, train_prm
 
@@ -39,13 +40,13 @@ SEED = 4_000_037  # fresh samples: not a seed the build used
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--world", choices=WORLDS, action="append")
-    parser.add_argument("--problems", type=int, default=100, help="test problems")
+    parser.add_argument("--problems", type=int, default=60, help="test problems")
     parser.add_argument("--samples", type=int, default=16, help="per problem")
-    parser.add_argument("--val-problems", type=int, default=60)
+    parser.add_argument("--val-problems", type=int, default=40)
     parser.add_argument(
         "--fresh-problems",
         type=int,
-        default=500,
+        default=300,
         help="training problems for the fresh PRM (4 samples each)",
     )
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh PRM")
@@ -114,12 +115,10 @@ def fresh_prm(world, gen, val, test, args, seed) -> dict:
     )
     result = train_prm(
         data.traces,
-        NOTEBOOK_03_CONFIG,
+        replace(NOTEBOOK_03_CONFIG, progress=False),
         tokenizer=gen.tokenizer,
         model=prm_from_generator(gen.model),
     )
-    from prm_edu.models import PRMScorer
-
     ev = prm_metrics(PRMScorer(result.model, gen.tokenizer), val, test)
     return {
         "train_traces": len(data.traces),

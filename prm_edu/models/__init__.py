@@ -32,6 +32,7 @@ from prm_edu.models.prm import (
     new_prm,
     prm_from_generator,
 )
+from prm_edu.models.surprise import SurprisePRM, surprise_prm_from_generator
 from prm_edu.models.tokenizer import (
     STEP_SEPARATOR,
     UnknownCharacterError,
@@ -47,6 +48,7 @@ __all__ = [
     "PRMScorer",
     "PRM_SHAPE",
     "STEP_SEPARATOR",
+    "SurprisePRM",
     "UnknownCharacterError",
     "build_tokenizer",
     "check_checkpoint",
@@ -61,4 +63,5 @@ __all__ = [
     "read_card",
     "save_checkpoint",
     "shipped_path",
+    "surprise_prm_from_generator",
 ]

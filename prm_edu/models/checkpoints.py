@@ -30,6 +30,7 @@ from transformers import (
 
 from prm_edu.models.generator import Generator
 from prm_edu.models.prm import PRMScorer
+from prm_edu.models.surprise import SurprisePRM  # noqa: F401 (registers it with the Auto classes)
 from prm_edu.models.tokenizer import check_tokenizer
 
 SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints"

@@ -57,7 +57,7 @@ class Generator:
         tokenizer: PreTrainedTokenizerFast,
         *,
         max_step_tokens: int = 48,
-        batch_size: int = 512,
+        batch_size: int = 256,
         device: str | torch.device | None = None,
     ):
         self.model = model.eval()

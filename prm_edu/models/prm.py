@@ -154,7 +154,7 @@ class PRMScorer:
         model,
         tokenizer: PreTrainedTokenizerFast,
         *,
-        batch_size: int = 256,
+        batch_size: int = 64,
         device: str | torch.device | None = None,
     ):
         self.model = model.eval()

@@ -1,0 +1,199 @@
+"""A PRM that reads the generator's surprise: `SurprisePRM`.
+
+A language model trained on mostly-right solutions has a sharp opinion on
+what number comes next: after ``2x + 5 = 15`` and ``Subtract 5 from both
+sides: 2x =`` it expects ``10``. When a solution writes ``20`` instead, the
+model is *surprised*: the token's log-probability is very low. That surprise
+is a strong signal of a wrong step, and it is already in the generator's
+weights; a PRM trained from scratch (or fine-tuned with a fresh head) on a
+few thousand labelled traces struggles to relearn it.
+
+`SurprisePRM` keeps the generator's transformer as it is (frozen) and gives
+its 2-label head, besides the usual hidden state at each position, four
+numbers: the lowest log-probability of any token so far
+
+- in the current step and in the whole solution, among the *checked*
+  tokens, those without letters (digits, signs, ``=``, ``/``: where this
+  course's mistakes show), and
+- the same two among the word tokens (a skipped or out-of-order move shows
+  in its words, but so does a harmless rewording such as "Divide by 2" for
+  "Divide both sides by 2").
+
+The solution-wide minimum is there because an error carries forward: a step
+that builds on a wrong one is wrong too. The head learns from the labels how
+much each number can be trusted.
+The problem statement itself is never checked: its numbers are given, not
+predicted. Trained like any PRM, with the label at each step's ``"\\n"``
+only; `AutoModelForTokenClassification` loads it once `prm_edu.models` is
+imported (it registers the class). Defined in notebook 03.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from transformers import (
+    AutoConfig,
+    AutoModelForTokenClassification,
+    GPT2Config,
+    GPT2Model,
+    GPT2PreTrainedModel,
+    PreTrainedTokenizerFast,
+)
+from transformers.modeling_outputs import TokenClassifierOutput
+
+from prm_edu.models.tokenizer import STEP_SEPARATOR, encode_traces
+
+FLOOR = -20.0  # log-probabilities below this are "certainly wrong" alike
+SCALE = 4.0  # features in units of 4 nats: about the hidden state's scale
+_SEGMENT = 1000.0  # offset that separates steps in the step-wise running min
+
+
+class SurprisePRMConfig(GPT2Config):
+    """GPT-2's configuration plus what the surprise features need:
+    `step_token_id` (the ``"\\n"`` separator), `checked_token_ids` (tokens
+    without letters) and `word_token_ids` (the other real tokens)."""
+
+    model_type = "prm_edu_surprise_prm"
+
+    def __init__(
+        self, step_token_id: int = 0, checked_token_ids=(), word_token_ids=(), **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.step_token_id = int(step_token_id)
+        self.checked_token_ids = [int(i) for i in checked_token_ids]
+        self.word_token_ids = [int(i) for i in word_token_ids]
+
+
+class SurprisePRM(GPT2PreTrainedModel):
+    """A frozen GPT-2 language model with a 2-label head that also sees how
+    surprised the model was by each step's checked tokens."""
+
+    config_class = SurprisePRMConfig
+    N_FEATURES = 4
+
+    def __init__(self, config: SurprisePRMConfig):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.transformer = GPT2Model(config)
+        self.classifier = nn.Linear(config.n_embd + self.N_FEATURES, config.num_labels)
+        self.post_init()
+
+    def surprise_features(
+        self, input_ids: torch.Tensor, hidden: torch.Tensor
+    ) -> torch.Tensor:
+        """(batch, length, 4): the lowest log-probability so far of a checked
+        token in this step and in the solution, then the same for word
+        tokens; in units of `SCALE` nats, clipped at `FLOOR`."""
+        logits = hidden @ self.transformer.wte.weight.T
+        logp = logits.float().log_softmax(-1)
+        token_lp = torch.zeros(input_ids.shape, device=input_ids.device)
+        token_lp[:, 1:] = logp[:, :-1].gather(-1, input_ids[:, 1:, None])[..., 0]
+        token_lp = token_lp.clamp(min=FLOOR)
+        is_sep = (input_ids == self.config.step_token_id).long()
+        seps_before = is_sep.cumsum(1) - is_sep  # the "\n" ends its own step
+        in_solution = seps_before >= 1  # after the problem's "\n"
+        # Later steps are shifted down by far more than any log-probability,
+        # so a running min over the shifted values restarts at each step.
+        shift = _SEGMENT * seps_before
+        out = []
+        for ids in (self.config.checked_token_ids, self.config.word_token_ids):
+            # Built here, not kept as a buffer: Hugging Face creates models on
+            # the meta device when loading them, and a buffer that is not
+            # saved would come back uninitialised.
+            kind = torch.zeros(
+                self.config.vocab_size, dtype=torch.bool, device=input_ids.device
+            )
+            kind[ids] = True
+            counted = kind[input_ids] & in_solution
+            v = torch.where(counted, token_lp, torch.zeros_like(token_lp))
+            out.append((v - shift).cummin(1).values + shift)
+            out.append(v.cummin(1).values)
+        return torch.stack(out, -1) / SCALE
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        **kwargs,
+    ) -> TokenClassifierOutput:
+        hidden = self.transformer(
+            input_ids=input_ids, attention_mask=attention_mask
+        ).last_hidden_state
+        features = self.surprise_features(input_ids, hidden)
+        logits = self.classifier(torch.cat([hidden, features.to(hidden.dtype)], -1))
+        loss = None
+        if labels is not None:
+            loss = nn.functional.cross_entropy(
+                logits.view(-1, self.num_labels).float(), labels.view(-1)
+            )
+        return TokenClassifierOutput(loss=loss, logits=logits)
+
+
+@torch.no_grad()
+def step_surprise(
+    model: SurprisePRM, tok: PreTrainedTokenizerFast, problem: str, steps
+) -> list[dict]:
+    """Per step, the lowest log-probability (nats) the generator inside
+    `model` gave any of its checked tokens and any of its word tokens: the
+    numbers `model`'s head reads at the step's end."""
+    e = encode_traces(tok, [(problem, list(steps))])[0]
+    ids = torch.tensor([e.input_ids], device=model.device)
+    hidden = model.transformer(input_ids=ids).last_hidden_state
+    f = model.surprise_features(ids, hidden)[0] * SCALE
+    return [
+        {
+            "step": text,
+            "checked": round(f[s, 0].item(), 2),
+            "words": round(f[s, 2].item(), 2),
+        }
+        for text, s in zip(steps, e.separators)
+    ]
+
+
+def token_kinds(tok: PreTrainedTokenizerFast) -> tuple[list[int], list[int]]:
+    """Ids of the checked tokens (no letters) and of the word tokens (with
+    letters); whitespace and special tokens are neither."""
+    special = set(tok.all_special_ids)
+    checked, words = [], []
+    for text, i in sorted(tok.get_vocab().items(), key=lambda kv: kv[1]):
+        if i in special or not text.strip():
+            continue
+        (words if any(c.isalpha() for c in text) else checked).append(i)
+    return checked, words
+
+
+def surprise_prm_from_generator(
+    generator, tok: PreTrainedTokenizerFast, seed: int = 0
+) -> SurprisePRM:
+    """A `SurprisePRM` whose transformer is a frozen copy of `generator`'s
+    (a GPT-2 language model trained with `tok`); only the head is new."""
+    from prm_edu.models.prm import ID2LABEL
+
+    checked, words = token_kinds(tok)
+    config = SurprisePRMConfig(
+        step_token_id=tok.convert_tokens_to_ids(STEP_SEPARATOR),
+        checked_token_ids=checked,
+        word_token_ids=words,
+        **{
+            **generator.config.to_dict(),
+            "num_labels": 2,
+            "id2label": ID2LABEL,
+            "label2id": {v: k for k, v in ID2LABEL.items()},
+            "architectures": None,
+            "model_type": SurprisePRMConfig.model_type,
+        },
+    )
+    torch.manual_seed(seed)
+    prm = SurprisePRM(config)
+    prm.transformer.load_state_dict(generator.transformer.state_dict())
+    prm.transformer.requires_grad_(False)
+    with torch.no_grad():  # start from "no opinion": training sets every weight
+        prm.classifier.weight.zero_()
+        prm.classifier.bias.zero_()
+    return prm.to(generator.device)
+
+
+AutoConfig.register(SurprisePRMConfig.model_type, SurprisePRMConfig)
+AutoModelForTokenClassification.register(SurprisePRMConfig, SurprisePRM)

@@ -1,0 +1,97 @@
+"""SurprisePRM: the generator's surprise as features, on a tiny trained LM."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import AutoModelForTokenClassification
+
+from prm_edu.data import Trace
+from prm_edu.models import (
+    ModelShape,
+    PRMScorer,
+    SurprisePRM,
+    build_tokenizer,
+    load_model,
+    save_checkpoint,
+    surprise_prm_from_generator,
+)
+from prm_edu.models.surprise import SCALE
+from prm_edu.models.tokenizer import encode_traces
+from prm_edu.training import TrainConfig, train_generator, train_prm
+
+PROBLEM = "Solve 2x + 5 = 15"
+RIGHT = ["Subtract 5 from both sides: 2x = 10", "Divide by 2: x = 5"]
+WRONG = ["Subtract 5 from both sides: 2x = 20", "Divide by 2: x = 10"]
+TINY = ModelShape(d_model=32, n_layers=2, n_heads=2, context=64)
+
+
+@pytest.fixture(scope="module")
+def lm():
+    """A tiny generator that has learnt the right solution by heart."""
+    torch.set_num_threads(1)
+    traces = [Trace(PROBLEM, RIGHT)] * 32
+    tok = build_tokenizer([PROBLEM, *RIGHT, *WRONG] * 3)
+    config = TrainConfig(lr=1e-2, max_steps=60, batch_size=8, progress=False)
+    result = train_generator(traces, config, tokenizer=tok, shape=TINY)
+    return result.model, tok
+
+
+def features(prm, tok, steps):
+    e = encode_traces(tok, [(PROBLEM, steps)])[0]
+    ids = torch.tensor([e.input_ids])
+    with torch.no_grad():
+        hidden = prm.transformer(input_ids=ids).last_hidden_state
+        f = prm.surprise_features(ids, hidden)[0] * SCALE
+    return f, e.separators
+
+
+def test_the_problem_is_never_checked_and_a_wrong_number_is_a_surprise(lm):
+    model, tok = lm
+    prm = surprise_prm_from_generator(model, tok)
+    right, seps = features(prm, tok, RIGHT)
+    wrong, _ = features(prm, tok, WRONG)
+    problem_end = seps[0] - len(tok(RIGHT[0], add_special_tokens=False)["input_ids"])
+    assert torch.all(right[:problem_end] == 0)
+    step1_right, step1_wrong = right[seps[0], 0], wrong[seps[0], 0]
+    assert step1_wrong < step1_right - 1.0, (step1_right, step1_wrong)
+    # The step-wise minimum restarts at step 2; the running one carries the error.
+    assert wrong[seps[1], 1] <= step1_wrong
+    assert wrong[seps[1], 0] > step1_wrong
+
+
+def test_only_the_head_trains_and_the_loss_falls(lm):
+    model, tok = lm
+    prm = surprise_prm_from_generator(model, tok)
+    body = {k: v.clone() for k, v in prm.transformer.state_dict().items()}
+    head = prm.classifier.weight.detach().clone()
+    traces = [
+        Trace(PROBLEM, RIGHT, labels=(1, 1)),
+        Trace(PROBLEM, WRONG, labels=(-1, -1)),
+    ] * 8
+    config = TrainConfig(lr=5e-2, max_steps=30, batch_size=16, progress=False)
+    result = train_prm(traces, config, tokenizer=tok, model=prm)
+    losses = [h["loss"] for h in result.history if "loss" in h]
+    assert losses[-1] < losses[0]
+    for k, v in result.model.transformer.state_dict().items():
+        assert torch.equal(v, body[k]), f"{k} changed: the body must stay frozen"
+    assert not torch.equal(result.model.classifier.weight, head)
+    a, b = PRMScorer(result.model, tok).score_batch(
+        [(PROBLEM, RIGHT), (PROBLEM, WRONG)]
+    )
+    assert b[0] < 0.5 < min(a)
+
+
+def test_saved_surprise_prm_reloads_through_the_auto_class(lm, tmp_path):
+    model, tok = lm
+    prm = surprise_prm_from_generator(model, tok, seed=3)
+    save_checkpoint(prm, tok, tmp_path / "prm", dtype=torch.float32)
+    loaded, tok2 = load_model(tmp_path / "prm", "prm")
+    assert isinstance(loaded, SurprisePRM)
+    plain = AutoModelForTokenClassification.from_pretrained(str(tmp_path / "prm"))
+    assert isinstance(plain, SurprisePRM)
+    items = [(PROBLEM, RIGHT), (PROBLEM, WRONG)]
+    want = PRMScorer(prm, tok).score_batch(items)
+    got = PRMScorer(loaded, tok2).score_batch(items)
+    for w, g in zip(want, got):
+        assert g == pytest.approx(w, abs=1e-5)
