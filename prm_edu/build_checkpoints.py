@@ -177,7 +177,16 @@ RECIPES = {
         ),
         variant_share=0.5,
     ),
-    "arithmetic": Recipe("arithmetic", error_rate=0.15),
+    "arithmetic": Recipe(
+        "arithmetic",
+        error_rate=0.15,
+        prm_config=TrainConfig(
+            lr=5e-3, batch_size=128, max_steps=600, eval_every=100, progress=False
+        ),
+        orm_config=TrainConfig(
+            lr=5e-3, batch_size=128, max_steps=400, eval_every=100, progress=False
+        ),
+    ),
     # The generator's surprise catches wrong arithmetic, but not a right
     # step from which 24 can no longer be reached: game24's scorers are
     # fine-tuned whole instead.
