@@ -267,12 +267,6 @@ SHIPPED_WORLDS = sorted(p.name for p in SHIPPED.iterdir()) if SHIPPED.is_dir() e
 @pytest.mark.skipif(
     "equations" not in SHIPPED_WORLDS, reason="checkpoints not built yet"
 )
-@pytest.mark.xfail(
-    reason="known defect (issue 3 open): the shipped equations PRM scores the "
-    "seed's level-1 Trace A below 0.01; it was trained on level-2 on-policy "
-    "samples and does not generalise to the seed's phrasing",
-    strict=False,
-)
 def test_shipped_prm_scores_trace_a_above_trace_b_at_step_1():
     from prm_edu.models import load_orm, load_prm
 
