@@ -88,10 +88,10 @@ class TrainConfig:
 
 
 # Notebook 03's default: fine-tune a PRM from the shipped generator
-# (`prm_from_generator`) on on-policy traces, stopping after 110 s. The time
+# (`prm_from_generator`) on on-policy traces, stopping after 100 s. The time
 # budget drives the schedule, so the rate anneals by the deadline on any CPU.
 NOTEBOOK_03_CONFIG = TrainConfig(
-    lr=1e-3, batch_size=32, max_steps=3000, time_budget_s=110, eval_every=50
+    lr=1e-3, batch_size=32, max_steps=3000, time_budget_s=100, eval_every=50
 )
 
 
