@@ -75,12 +75,13 @@ def start_lab(work: Path, home: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.5)
 
 
-def run_and_shoot(browser, where: str, name: str, out: Path) -> str:
+def run_and_shoot(browser, where: str, name: str, out: Path, timeout_s: int) -> str:
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     base, token = where.split("|")
     page = browser.new_page(viewport={"width": 1400, "height": 5000})
-    page.goto(f"{base}/lab/tree/{name}?token={token}")
+    # One workspace per notebook, or JupyterLab reopens the previous one too.
+    page.goto(f"{base}/lab/workspaces/shot{name[:2]}/tree/{name}?token={token}")
     page.wait_for_selector(".jp-NotebookPanel", timeout=60_000)
     page.wait_for_selector(
         ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000
@@ -98,16 +99,20 @@ def run_and_shoot(browser, where: str, name: str, out: Path) -> str:
         "li.lm-Menu-item[data-command='notebook:run-all-cells']"
     ).first.click()
     n_code = page.locator(".jp-CodeCell .jp-InputArea-prompt").count()
-    page.wait_for_function(
-        """(n) => {
-            const prompts = [...document.querySelectorAll(
-                '.jp-CodeCell .jp-InputArea-prompt')];
-            return prompts.length === n &&
-                prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-        }""",
-        arg=n_code,
-        timeout=600_000,
-    )
+    finished = "all cells run"
+    try:
+        page.wait_for_function(
+            """(n) => {
+                const prompts = [...document.querySelectorAll(
+                    '.jp-CodeCell .jp-InputArea-prompt')];
+                return prompts.length === n &&
+                    prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            }""",
+            arg=n_code,
+            timeout=timeout_s * 1000,
+        )
+    except PlaywrightTimeoutError:  # shoot what there is, and say so
+        finished = f"NOT all cells run within {timeout_s} s"
     seconds = time.monotonic() - start
     page.wait_for_timeout(1500)  # let the widgets finish drawing
     stem = name[:2]
@@ -121,13 +126,14 @@ def run_and_shoot(browser, where: str, name: str, out: Path) -> str:
     errors = page.locator(".jp-OutputArea-output[data-mime-type*='error']").count()
     page.close()
     shown = ", ".join(f.name for f in files)
-    return f"{name}: all cells run in {seconds:.0f} s, {errors} error outputs; {shown}"
+    return f"{name}: {finished} ({seconds:.0f} s), {errors} error outputs; {shown}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("numbers", nargs="+", help="notebook prefixes, e.g. 01 04")
     parser.add_argument("--out", default="/tmp/nb_shots", type=Path)
+    parser.add_argument("--timeout", default=300, type=int, help="per notebook, s")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -151,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
                     args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
                 )
                 for name in names:
-                    print(run_and_shoot(browser, where, name, args.out), flush=True)
+                    line = run_and_shoot(browser, where, name, args.out, args.timeout)
+                    print(line, flush=True)
                 browser.close()
         finally:
             proc.terminate()
