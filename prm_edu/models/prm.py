@@ -28,6 +28,12 @@ from prm_edu.protocols import State, Usage
 
 GOOD_LABEL = 1  # index of "good" in the 2-label head
 ID2LABEL = {0: "bad", 1: "good"}
+# The config fields of every 2-label step classifier (PRM, ORM, SurprisePRM).
+HEAD_FIELDS = {
+    "num_labels": 2,
+    "id2label": ID2LABEL,
+    "label2id": {v: k for k, v in ID2LABEL.items()},
+}
 
 
 @dataclass(frozen=True)
@@ -73,9 +79,7 @@ def new_prm(
     """A freshly initialised PRM (or ORM) sized by `shape`, seeded."""
     config = shape.gpt2_config(
         tok,
-        num_labels=2,
-        id2label=ID2LABEL,
-        label2id={v: k for k, v in ID2LABEL.items()},
+        **HEAD_FIELDS,
         classifier_dropout=shape.dropout,
     )
     torch.manual_seed(seed)
@@ -101,9 +105,7 @@ def prm_from_generator(
         {
             **generator.config.to_dict(),
             "n_layer": generator.config.n_layer + extra_layers,
-            "num_labels": 2,
-            "id2label": ID2LABEL,
-            "label2id": {v: k for k, v in ID2LABEL.items()},
+            **HEAD_FIELDS,
             "classifier_dropout": generator.config.resid_pdrop,
             "architectures": None,
         }

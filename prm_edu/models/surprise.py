@@ -42,6 +42,7 @@ from transformers import (
 )
 from transformers.modeling_outputs import TokenClassifierOutput
 
+from prm_edu.models.prm import HEAD_FIELDS
 from prm_edu.models.tokenizer import STEP_SEPARATOR, encode_traces
 
 FLOOR = -20.0  # log-probabilities below this are "certainly wrong" alike
@@ -169,8 +170,6 @@ def surprise_prm_from_generator(
 ) -> SurprisePRM:
     """A `SurprisePRM` whose transformer is a frozen copy of `generator`'s
     (a GPT-2 language model trained with `tok`); only the head is new."""
-    from prm_edu.models.prm import ID2LABEL
-
     checked, words = token_kinds(tok)
     config = SurprisePRMConfig(
         step_token_id=tok.convert_tokens_to_ids(STEP_SEPARATOR),
@@ -178,9 +177,7 @@ def surprise_prm_from_generator(
         word_token_ids=words,
         **{
             **generator.config.to_dict(),
-            "num_labels": 2,
-            "id2label": ID2LABEL,
-            "label2id": {v: k for k, v in ID2LABEL.items()},
+            **HEAD_FIELDS,
             "architectures": None,
             "model_type": SurprisePRMConfig.model_type,
         },
