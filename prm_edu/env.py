@@ -61,16 +61,21 @@ def seed_everything(seed: int) -> None:
 def start(seed: int = 0, *, quiet: bool = False) -> str:
     """Set a notebook up: print versions, pick the device, seed everything.
 
-    Returns the device name ('cpu' or 'cuda'). On Colab it also turns on the
-    custom widget manager, which the course's widgets need there.
+    Returns the device name ('cpu' or 'cuda'). It also uses one torch thread
+    and hides transformers' progress bars; on Colab it turns on the custom
+    widget manager, which the course's widgets need there.
     """
     import torch
+    from transformers.utils import logging as hf_logging
 
     # The course's models are tiny: per-operation overhead dominates, and a
     # second thread mostly adds synchronisation (measured: one beam search took
     # 19 s with 2 threads on a busy 2-core machine, 0.9 s with 1). Binder has
     # one CPU anyway. PRM_EDU_THREADS overrides it.
     torch.set_num_threads(int(os.environ.get("PRM_EDU_THREADS", "1")))
+    # The shipped checkpoints are a few MB: a "Loading weights" bar for each
+    # would only clutter the page.
+    hf_logging.disable_progress_bar()
     if on_colab():
         from google.colab import output  # type: ignore[import-not-found]
 

@@ -54,12 +54,17 @@ def test_runs_top_to_bottom(path, tmp_path, monkeypatch):
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
-    shown = [
-        out.get("text", "")
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.outputs
-        if out.get("name") == "stderr"
+    outputs = [
+        out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
     ]
+    shown = [out.get("text", "") for out in outputs if out.get("name") == "stderr"]
     warnings = [s for s in shown if "Warning" in s or "Traceback" in s]
     assert not warnings, f"{path.name} shows warnings: {warnings[:3]}"
+    # transformers' "Loading weights" bar is a widget whose plain-text
+    # fallback says what it is; env.start() should have turned it off.
+    bars = [
+        out["data"]["text/plain"]
+        for out in outputs
+        if "Loading weights" in out.get("data", {}).get("text/plain", "")
+    ]
+    assert not bars, f"{path.name} shows loading progress bars: {bars[:3]}"
