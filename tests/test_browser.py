@@ -8,19 +8,13 @@ StepScoreView, and a flashcard that flips when its button is clicked.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from labdriver import CHROMIUM, jupyterlab, launch_chromium, open_notebook, run_all
 
 ROOT = Path(__file__).parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 NOTEBOOK = "01_orm_vs_prm.ipynb"
 
 pytestmark = [
@@ -32,118 +26,23 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     work = tmp_path_factory.mktemp("notebooks")
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, work / NOTEBOOK)
-    # JupyterLab 4 renders only the cells in view ("windowing"), so cells out
-    # of view show no prompt and no output: render them all for the checks.
-    settings = home / ".jupyter" / "lab" / "user-settings"
-    tracker = settings / "@jupyterlab" / "notebook-extension"
-    tracker.mkdir(parents=True)
-    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {
-        **os.environ,
-        "HOME": str(home),
-        "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
-        "JUPYTERLAB_SETTINGS_DIR": str(settings),
-        "PRM_EDU_PROGRESS": str(home / "progress.json"),
-        "MPLBACKEND": "Agg",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyterlab", "--no-browser",
-            "--ip=127.0.0.1", f"--port={port}",
-            f"--ServerApp.token={token}",
-            f"--ServerApp.root_dir={work}",
-            "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            # JupyterLab refuses to run as root without it (CI containers do).
-            *(["--allow-root"] if os.geteuid() == 0 else []),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(home / "lab.log", "w"),  # noqa: SIM115 - closed with the process
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                log = (home / "lab.log").read_text()[-2000:]
-                pytest.fail(f"JupyterLab did not start on {base}:\n{log}")
-            time.sleep(0.5)
-    yield base, token
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with jupyterlab(work, home) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def page(lab):
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     from playwright.sync_api import sync_playwright
 
-    base, token = lab
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
-        page.wait_for_selector(".jp-NotebookPanel", timeout=60_000)
-        # Wait for the kernel before running, or "Run All" is queued behind
-        # the kernel's start and the first cells time out.
-        page.wait_for_selector(
-            ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000
-        )
-        # On a busy machine JupyterLab may ask which kernel to start: the
-        # notebook's own (preselected) is the one.
-        try:
-            page.locator(".jp-Dialog").get_by_role("button", name="Select").click(
-                timeout=5_000
-            )
-        except PlaywrightTimeoutError:
-            pass
-        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-        # JupyterLab 4's Run menu calls it runmenu:run-all.
-        page.locator(
-            "li.lm-Menu-item[data-command='runmenu:run-all'],"
-            "li.lm-Menu-item[data-command='notebook:run-all-cells']"
-        ).first.click()
-        # Every code cell shows a number once it has run (solution cells,
-        # whose input is collapsed, show no prompt).
-        n_code = page.locator(".jp-CodeCell .jp-InputArea-prompt").count()
-        page.wait_for_function(
-            """(n) => {
-                const prompts = [...document.querySelectorAll(
-                    '.jp-CodeCell .jp-InputArea-prompt')];
-                return prompts.length === n &&
-                    prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-            }""",
-            arg=n_code,
-            timeout=240_000,
-        )
+        browser = launch_chromium(p)
+        page = open_notebook(browser, lab, NOTEBOOK)
+        run_all(page, timeout_s=240)
         yield page
         shots = os.environ.get("PRM_EDU_SCREENSHOTS")
         if shots:

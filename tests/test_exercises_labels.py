@@ -96,8 +96,9 @@ def test_convincing_wrong():
 
 
 def test_format_checks():
-    t = Trace("Solve 2x + 5 = 15", ["a: 2x = 10", "b: 10 = 2x", "c: x = 6"],
-              labels=[1, 0, -1])
+    t = Trace(
+        "Solve 2x + 5 = 15", ["a: 2x = 10", "b: 10 = 2x", "c: x = 6"], labels=[1, 0, -1]
+    )
     assert ex2.check_trl_labels(t, [True, True, False])
     assert not ex2.check_trl_labels(t, [True, False, False], neutral_as=True)
     assert ex2.check_trl_labels(t, [True, False, False], neutral_as=False)
@@ -113,15 +114,24 @@ def test_format_checks():
 
 def test_figures_draw():
     figs = [
-        plots.sparse_vs_dense([["a", "b"], ["a", "b", "c"]],
-                              [[0.9, 0.8], [0.9, 0.1, 0.2]], [0.95, 0.1], ["A", "B"]),
-        plots.credit_by_step({"right steps": ([1, 0], [0.9, 0.8]),
-                              "wrong steps": ([1], [0.2])}),
-        plots.orm_vs_prm_scatter([0.9, 0.1, 0.8], [0.9, 0.1, 0.2],
-                                 ["right", "wrong answer",
-                                  "right answer, wrong reasoning"], highlight=2),
-        plots.label_agreement({"MC": MCConfusion(5, 3, 1, 1)},
-                              baseline=("every step good", 0.6)),
+        plots.sparse_vs_dense(
+            [["a", "b"], ["a", "b", "c"]],
+            [[0.9, 0.8], [0.9, 0.1, 0.2]],
+            [0.95, 0.1],
+            ["A", "B"],
+        ),
+        plots.credit_by_step(
+            {"right steps": ([1, 0], [0.9, 0.8]), "wrong steps": ([1], [0.2])}
+        ),
+        plots.orm_vs_prm_scatter(
+            [0.9, 0.1, 0.8],
+            [0.9, 0.1, 0.2],
+            ["right", "wrong answer", "right answer, wrong reasoning"],
+            highlight=2,
+        ),
+        plots.label_agreement(
+            {"MC": MCConfusion(5, 3, 1, 1)}, baseline=("every step good", 0.6)
+        ),
     ]
     config = ActiveLearningConfig(initial=2, per_round=2, rounds=1)
     curve = ActiveLearningCurve(

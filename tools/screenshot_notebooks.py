@@ -14,103 +14,31 @@ Needs Debian's chromium and playwright (a dev dependency).
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+from labdriver import Lab, jupyterlab, launch_chromium, open_notebook, run_all
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 RICH_OUTPUT = (
     ".jp-OutputArea-output:has(img), .jp-OutputArea-output:has(.widget-box),"
     " .jp-OutputArea-output:has(.prm-step-scores)"
 )
 
 
-def start_lab(work: Path, home: Path) -> tuple[subprocess.Popen, str]:
-    settings = home / ".jupyter" / "lab" / "user-settings"
-    tracker = settings / "@jupyterlab" / "notebook-extension"
-    tracker.mkdir(parents=True)
-    # Render every cell (no windowing), so that all outputs are in the page.
-    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    token = secrets.token_hex(16)
-    env = {
-        **os.environ,
-        "HOME": str(home),
-        "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
-        "JUPYTERLAB_SETTINGS_DIR": str(settings),
-        "PRM_EDU_PROGRESS": str(home / "progress.json"),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
-            f"--port={port}", f"--ServerApp.token={token}",
-            f"--ServerApp.root_dir={work}", "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            *(["--allow-root"] if os.geteuid() == 0 else []),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            return proc, f"{base}|{token}"
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise SystemExit(f"JupyterLab did not start on {base}.") from None
-            time.sleep(0.5)
-
-
-def run_and_shoot(browser, where: str, name: str, out: Path, timeout_s: int) -> str:
+def run_and_shoot(browser, lab: Lab, name: str, out: Path, timeout_s: int) -> str:
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-    base, token = where.split("|")
-    page = browser.new_page(viewport={"width": 1400, "height": 5000})
-    # One workspace per notebook, or JupyterLab reopens the previous one too.
-    page.goto(f"{base}/lab/workspaces/shot{name[:2]}/tree/{name}?token={token}")
-    page.wait_for_selector(".jp-NotebookPanel", timeout=60_000)
-    page.wait_for_selector(
-        ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000
+    page = open_notebook(
+        browser, lab, name, workspace=f"shot{name[:2]}", viewport=(1400, 5000)
     )
-    try:  # a busy server may ask which kernel to start: the preselected one
-        page.locator(".jp-Dialog").get_by_role("button", name="Select").click(
-            timeout=5_000
-        )
-    except PlaywrightTimeoutError:
-        pass
     start = time.monotonic()
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator(
-        "li.lm-Menu-item[data-command='runmenu:run-all'],"
-        "li.lm-Menu-item[data-command='notebook:run-all-cells']"
-    ).first.click()
-    n_code = page.locator(".jp-CodeCell .jp-InputArea-prompt").count()
     finished = "all cells run"
     try:
-        page.wait_for_function(
-            """(n) => {
-                const prompts = [...document.querySelectorAll(
-                    '.jp-CodeCell .jp-InputArea-prompt')];
-                return prompts.length === n &&
-                    prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-            }""",
-            arg=n_code,
-            timeout=timeout_s * 1000,
-        )
+        run_all(page, timeout_s)
     except PlaywrightTimeoutError:  # shoot what there is, and say so
         finished = f"NOT all cells run within {timeout_s} s"
     seconds = time.monotonic() - start
@@ -148,21 +76,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"no notebook starts with {number!r} in notebooks/.")
             shutil.copy(found[0], work / found[0].name)
             names.append(found[0].name)
-        proc, where = start_lab(work, home)
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=CHROMIUM,
-                    headless=True,
-                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
-                )
-                for name in names:
-                    line = run_and_shoot(browser, where, name, args.out, args.timeout)
-                    print(line, flush=True)
-                browser.close()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+        with jupyterlab(work, home) as lab, sync_playwright() as p:
+            browser = launch_chromium(p)
+            for name in names:
+                line = run_and_shoot(browser, lab, name, args.out, args.timeout)
+                print(line, flush=True)
+            browser.close()
     return 0
 
 

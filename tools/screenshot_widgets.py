@@ -27,9 +27,11 @@ import os
 import random
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import ipywidgets as widgets
+from labdriver import CHROMIUM, jupyterlab, launch_chromium, open_notebook, run_all
 
 from prm_edu.data.trace import Trace
 from prm_edu.search import (
@@ -46,16 +48,6 @@ from prm_edu.widgets import (
     SearchTreeView,
     StepScoreView,
 )
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 SEED_PROBLEM = "Solve $2x + 5 = 15$."
 TRACE_A = Trace(
@@ -275,12 +267,6 @@ def page(title: str, body: str) -> str:
 
 def lab_screenshots(out: Path, names: list[str], progress: Path) -> None:
     """Display every state in a real JupyterLab and shoot each cell's output."""
-    import secrets
-    import socket
-    import subprocess
-    import time
-    import urllib.request
-
     import nbformat
     from playwright.sync_api import sync_playwright
 
@@ -298,99 +284,19 @@ def lab_screenshots(out: Path, names: list[str], progress: Path) -> None:
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
     )
     nbformat.write(nb, work / "shots.ipynb")
-    # No "get Jupyter news?" toast over the outputs.
-    settings = (
-        work
-        / ".jupyter"
-        / "lab"
-        / "user-settings"
-        / "@jupyterlab"
-        / "apputils-extension"
-        / "notification.jupyterlab-settings"
-    )
-    settings.parent.mkdir(parents=True, exist_ok=True)
-    settings.write_text('{"fetchNews": "false", "doNotDisturbMode": true}')
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    token = secrets.token_hex(16)
-    env = {
-        **os.environ,
-        "HOME": str(work),
-        "JUPYTER_CONFIG_DIR": str(work / ".jupyter"),
-        "PRM_EDU_PROGRESS": str(progress),
-    }
-    log = open(work / "lab.log", "w")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--allow-root",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            f"--ServerApp.token={token}",
-            f"--ServerApp.root_dir={work}",
-            "--LabApp.news_url=",
-            "--LabApp.expose_app_in_browser=True",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"JupyterLab did not start; see {work / 'lab.log'}"
-                    ) from None
-                time.sleep(0.5)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-            )
-            tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-            tab.goto(f"{base}/lab/tree/shots.ipynb?token={token}")
-            # The status bar says "| Idle" once the kernel is up.
-            tab.wait_for_function(
-                "document.body.innerText.includes('| Idle')", timeout=300_000
-            )
-            tab.wait_for_function("window.jupyterapp !== undefined")
-            tab.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            tab.wait_for_function(
-                """(n) => {
-                    const p = [...document.querySelectorAll(
-                        '.jp-CodeCell .jp-InputArea-prompt')];
-                    return p.length === n &&
-                        p.every(x => /\\[\\d+\\]/.test(x.textContent));
-                }""",
-                arg=len(cells),
-                timeout=300_000,
-            )
-            time.sleep(2)  # let MathJax typeset
-            outputs = tab.locator(".jp-CodeCell .jp-OutputArea")
-            for i, name in enumerate(names, start=1):
-                output = outputs.nth(i)
-                output.scroll_into_view_if_needed()
-                png = out / f"lab_{name}.png"
-                output.screenshot(path=str(png))
-                print(png)
-            browser.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+    with jupyterlab(work, work / "home") as lab, sync_playwright() as p:
+        browser = launch_chromium(p)
+        tab = open_notebook(browser, lab, "shots.ipynb")
+        run_all(tab, timeout_s=300)
+        time.sleep(2)  # let MathJax typeset
+        outputs = tab.locator(".jp-CodeCell .jp-OutputArea")
+        for i, name in enumerate(names, start=1):
+            output = outputs.nth(i)
+            output.scroll_into_view_if_needed()
+            png = out / f"lab_{name}.png"
+            output.screenshot(path=str(png))
+            print(png)
+        browser.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -421,9 +327,7 @@ def main(argv: list[str] | None = None) -> int:
                 path.write_text(page(f"{name} ({kind})", body), encoding="utf-8")
                 files.append(path)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = launch_chromium(p)
         tab = browser.new_page(viewport={"width": args.width, "height": 600})
         for path in files:
             tab.goto(path.as_uri())
