@@ -106,6 +106,9 @@ def mixed_problems(
     return out
 
 
+SCORERS = ("surprise", "finetune")
+
+
 @dataclass(frozen=True)
 class Recipe:
     """Everything one world's build uses. The defaults fit 2 shared CPU cores."""
@@ -156,6 +159,12 @@ class Recipe:
     # Go on from the saved checkpoints instead of starting over: the generator
     # skips its first phase, the PRM and ORM start from the saved ones.
     resume: bool = False
+
+    def __post_init__(self):
+        # Checked here, when a recipe is made or overridden with --set, not
+        # minutes later after the on-policy sampling.
+        if self.scorer not in SCORERS:
+            raise ValueError(f"scorer must be one of {SCORERS}, got {self.scorer!r}.")
 
     def levels_for(self, world) -> tuple[int, ...]:
         return tuple(self.levels) if self.levels else (world.default_level,)
@@ -500,8 +509,6 @@ def _scorer_start(r: Recipe, out_dir: Path, role: str, gen_model, tok):
         return model
     if r.scorer == "surprise":
         return surprise_prm_from_generator(gen_model, tok)
-    if r.scorer != "finetune":
-        raise SystemExit(f"scorer must be 'surprise' or 'finetune', got {r.scorer!r}.")
     return prm_from_generator(gen_model, r.prm_extra_layers)
 
 
@@ -690,8 +697,11 @@ def override(r: Recipe, settings: Sequence[str]) -> Recipe:
         if not hasattr(target, name):
             raise SystemExit(f"--set: the recipe has no field {key!r}.")
         value = _parse_setting(getattr(target, name), text, name)
-        target = replace(target, **{name: value})
-        r = replace(r, **{outer[0]: target}) if outer else target
+        try:
+            target = replace(target, **{name: value})
+            r = replace(r, **{outer[0]: target}) if outer else target
+        except ValueError as e:  # a value the recipe or its config refuses
+            raise SystemExit(f"--set {item}: {e}") from None
     return r
 
 

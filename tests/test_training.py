@@ -210,6 +210,8 @@ def test_recipe_settings_are_read_with_their_types():
     assert r.prm_config.lr == 0.001 and r.error_rate == 0.25
     with pytest.raises(SystemExit, match="no field"):
         override(r, ["nonsense=1"])
+    with pytest.raises(SystemExit, match="scorer must be one of.*'surprize'"):
+        override(r, ["scorer=surprize"])
 
 
 @pytest.mark.slow
