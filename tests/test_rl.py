@@ -450,6 +450,9 @@ def test_bench_compares_rewards(monkeypatch, generator, prm):
     assert set(out["summary"]["outcome"]) >= {"start_accuracy", "final_accuracy"}
     assert len(out["process_minus_outcome_area"]["per_seed"]) == 2
     assert set(out["checkpoints"]) == {"generator", "prm"}
+    # The description follows the evaluation actually run (sampled, not greedy).
+    assert out["config"]["eval_temperature"] > 0
+    assert "sampled at T=" in out["held_out"] and "greedy" not in out["held_out"]
     assert "process - outcome" in bench.format_text(out)
 
 

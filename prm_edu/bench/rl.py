@@ -4,7 +4,9 @@
 fine-tunes the shipped generator once per reward and seed with
 `prm_edu.rl.train_rl` (everything else equal: same training problems per
 seed, same held-out problems) and reports, per reward, the curve of held-out
-accuracy at 1 sample (greedy) against training steps (mean, min and max over
+accuracy at 1 sample (as `RLConfig` evaluates it: the share right among a
+few samples per problem at the evaluation temperature, or one greedy
+solution at temperature 0) against training steps (mean, min and max over
 seeds, and each seed's), the area under it (higher = rose sooner), the
 paired per-seed gap "process minus outcome" in that area, and the
 reward-hacking view at the end: the PRM's mean step score of the policy's
@@ -111,7 +113,7 @@ def run(args) -> dict:
         "config": {
             k: v for k, v in vars(config).items() if k not in ("reward", "seed")
         },
-        "held_out": "test-split problems, one greedy solution each (accuracy@1)",
+        "held_out": held_out_text(config),
         "curves": acc,
         "summary": summary,
         "wall_time_s": round(time.perf_counter() - start, 1),
@@ -139,10 +141,22 @@ def run(args) -> dict:
     return out
 
 
+def held_out_text(config) -> str:
+    """How held-out accuracy at 1 sample was measured, in words."""
+    if config.eval_temperature > 0:
+        return (
+            f"{config.eval_problems} test-split problems, {config.eval_samples} "
+            f"solutions each sampled at T={config.eval_temperature}: the share "
+            "right is the expected accuracy of one sample"
+        )
+    return f"{config.eval_problems} test-split problems, one greedy solution each"
+
+
 def format_text(result: dict) -> str:
     lines = [
         f"GRPO on {result['world']}, seeds {result['seeds']}, "
-        f"{result['config']['steps']} steps; held-out accuracy@1 (greedy):",
+        f"{result['config']['steps']} steps; held-out accuracy@1 "
+        f"({result['held_out']}):",
         f"{'reward':<9} {'start':>6} {'final':>6} {'area':>6} "
         f"{'PRM score':>9} {'sample acc':>10} {'KL':>7}",
     ]
