@@ -8,7 +8,8 @@ held-out problems and on problems drawn as the notebooks draw them), the time
 to score 1,000 traces in batches, and the time and step AUROC of a fresh PRM
 fine-tuned from the shipped generator with notebook 03's default budget
 (`prm_edu.training.NOTEBOOK_03_CONFIG`). Peak memory is the process's maximum
-resident set. Everything runs on the CPU unless `--device` says otherwise.
+resident set. The shipped models run on the CPU; the fresh PRM trains on a
+GPU when one is visible (its config's device is "auto").
 """
 
 from __future__ import annotations
