@@ -5,9 +5,11 @@ step AUROC and ProcessBench first-error F1 on fresh generator samples of
 held-out problems (threshold picked on the validation split), the ORM's
 final-answer AUROC, the generator's accuracy at one sample and pass@16 (on
 held-out problems and on problems drawn as the notebooks draw them), the time
-to score 1,000 traces in batches, and the time and step AUROC of a fresh PRM
-fine-tuned from the shipped generator with notebook 03's default budget
-(`prm_edu.training.NOTEBOOK_03_CONFIG`). Peak memory is the process's maximum
+to score 1,000 traces in batches, and the time and step AUROC of the two
+fresh PRMs notebook 03 trains, with its default budgets: one fine-tuned from
+the shipped generator (`fresh_prm`, `prm_edu.training.NOTEBOOK_03_CONFIG`)
+and a `SurprisePRM` head on the frozen generator (`fresh_surprise_prm`,
+`NOTEBOOK_03_SURPRISE_CONFIG`), on the same traces. Peak memory is the process's maximum
 resident set. The shipped models run on the CPU; the fresh PRM trains on a
 GPU when one is visible (its config's device is "auto").
 """
@@ -33,7 +35,12 @@ from prm_edu.build_checkpoints import (
 )
 from prm_edu.models import PRMScorer, load_generator, load_orm, load_prm
 from prm_edu.models.prm import prm_from_generator
-from prm_edu.training import NOTEBOOK_03_CONFIG, train_prm
+from prm_edu.models.surprise import surprise_prm_from_generator
+from prm_edu.training import (
+    NOTEBOOK_03_CONFIG,
+    NOTEBOOK_03_SURPRISE_CONFIG,
+    train_prm,
+)
 
 WORLDS = ("equations", "arithmetic", "game24")
 SEED = 4_000_037  # fresh samples: not a seed the build used
@@ -47,10 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fresh-problems",
         type=int,
-        default=300,
-        help="training problems for the fresh PRM (4 samples each)",
+        default=400,
+        help="training problems for the fresh PRMs, 4 samples each (as notebook 03)",
     )
-    parser.add_argument("--no-fresh", action="store_true", help="skip the fresh PRM")
+    parser.add_argument("--no-fresh", action="store_true", help="skip the fresh PRMs")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
 
@@ -99,14 +106,15 @@ def bench_world(name: str, args) -> dict:
     prm.score_batch(batch)
     out["prm"]["score_1000_traces_s"] = round(time.perf_counter() - start, 3)
     if not args.no_fresh:
-        out["fresh_prm"] = fresh_prm(world, gen, val, test, args, seed)
+        out.update(fresh_prms(world, gen, val, test, args, seed))
     out["peak_memory_mb"] = _peak_mb()
     return out
 
 
-def fresh_prm(world, gen, val, test, args, seed) -> dict:
-    """Notebook 03's recipe: on-policy samples labelled exactly, and a PRM
-    fine-tuned from the shipped generator within the default budget."""
+def fresh_prms(world, gen, val, test, args, seed) -> dict:
+    """Notebook 03's recipe: on-policy samples labelled exactly, then a PRM
+    fine-tuned from the shipped generator and a SurprisePRM head, each within
+    the notebook's default budget."""
     data = on_policy(
         world,
         gen,
@@ -114,22 +122,33 @@ def fresh_prm(world, gen, val, test, args, seed) -> dict:
         4,
         seed=seed + 3,
     )
-    result = train_prm(
-        data.traces,
-        replace(NOTEBOOK_03_CONFIG, progress=False),
-        tokenizer=gen.tokenizer,
-        model=prm_from_generator(gen.model),
-    )
-    ev = prm_metrics(PRMScorer(result.model, gen.tokenizer), val, test)
-    return {
-        "train_traces": len(data.traces),
-        "sampling_s": round(data.sampling_s, 1),
-        "train_s": round(result.wall_time_s, 1),
-        "steps": result.steps,
-        "stop_reason": result.stop_reason,
-        "step_auroc": ev.get("step_auroc"),
-        "first_error_f1": ev.get("first_error_f1"),
+    tok = gen.tokenizer
+    starts = {
+        "fresh_prm": (NOTEBOOK_03_CONFIG, lambda: prm_from_generator(gen.model)),
+        "fresh_surprise_prm": (
+            NOTEBOOK_03_SURPRISE_CONFIG,
+            lambda: surprise_prm_from_generator(gen.model, tok),
+        ),
     }
+    out = {}
+    for name, (config, start) in starts.items():
+        result = train_prm(
+            data.traces,
+            replace(config, progress=False),
+            tokenizer=tok,
+            model=start(),
+        )
+        ev = prm_metrics(PRMScorer(result.model, tok), val, test)
+        out[name] = {
+            "train_traces": len(data.traces),
+            "sampling_s": round(data.sampling_s, 1),
+            "train_s": round(result.wall_time_s, 1),
+            "steps": result.steps,
+            "stop_reason": result.stop_reason,
+            "step_auroc": ev.get("step_auroc"),
+            "first_error_f1": ev.get("first_error_f1"),
+        }
+    return out
 
 
 def run(args) -> dict:
@@ -160,11 +179,16 @@ def format_text(result: dict) -> str:
             f"{h['accuracy_at_1']} / pass@16 {h.get('pass_at_16')} held out, "
             f"{d['accuracy_at_1']} / {d.get('pass_at_16')} as drawn"
         )
-        if "fresh_prm" in r:
-            f = r["fresh_prm"]
-            lines.append(
-                f"{'':<11} fresh PRM: AUROC {f['step_auroc']} in {f['train_s']} s"
-            )
+        for key, label in (
+            ("fresh_prm", "fine-tuned"),
+            ("fresh_surprise_prm", "surprise"),
+        ):
+            if key in r:
+                f = r[key]
+                lines.append(
+                    f"{'':<11} fresh PRM ({label}): AUROC {f['step_auroc']} "
+                    f"in {f['train_s']} s"
+                )
     lines.append(
         f"peak memory {result['peak_memory_mb']} MB, {result['wall_time_s']} s"
     )
