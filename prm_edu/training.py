@@ -281,11 +281,25 @@ def fit(
                 break
     if evaluate and not any("loss" not in h and h["step"] == step for h in history):
         run_eval()  # the final weights, unless just evaluated
+    if stop_reason != "finished":
+        end_bar_early(bar, step, stop_reason)
     bar.close()
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
     return history, step, time.perf_counter() - start, stop_reason
+
+
+def end_bar_early(bar, step: int, reason: str) -> None:
+    """A planned stop (time budget, early stopping) is not a failure: end
+    the bar full at the step reached, saying why. (A notebook draws a bar
+    closed short of its total in red, as an error.)"""
+    bar.set_description(f"training ({reason})")
+    bar.total = step
+    container = getattr(bar, "container", None)  # tqdm.notebook's widget row
+    if container is not None:
+        container.children[1].max = step
+    bar.refresh()
 
 
 # --------------------------------------------------------------------------- #

@@ -136,6 +136,18 @@ def test_time_budget_stops_training(tok, traces):
     assert result.stop_reason == "time budget" and result.steps < 10_000
 
 
+def test_a_planned_stop_ends_the_bar_full(tok, traces, capsys):
+    result = train_prm(
+        traces,
+        quick(max_steps=10_000, time_budget_s=0.3, progress=True),
+        tokenizer=tok,
+        shape=TINY,
+    )
+    last = capsys.readouterr().err.split("\r")[-1]
+    assert "training (time budget)" in last and "100%" in last
+    assert f"{result.steps}/{result.steps}" in last
+
+
 def test_learning_rate_warms_up_then_decays_to_zero():
     cfg = TrainConfig(lr=1.0, warmup_frac=0.1)
     assert learning_rate(cfg, 0.0) == 0.0
