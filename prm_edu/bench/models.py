@@ -9,9 +9,9 @@ to score 1,000 traces in batches, and the time and step AUROC of the two
 fresh PRMs notebook 03 trains, with its default budgets: one fine-tuned from
 the shipped generator (`fresh_prm`, `prm_edu.training.NOTEBOOK_03_CONFIG`)
 and a `SurprisePRM` head on the frozen generator (`fresh_surprise_prm`,
-`NOTEBOOK_03_SURPRISE_CONFIG`), on the same traces. Peak memory is the process's maximum
-resident set. The shipped models run on the CPU; the fresh PRM trains on a
-GPU when one is visible (its config's device is "auto").
+`NOTEBOOK_03_SURPRISE_CONFIG`), on the same traces. Peak memory is the
+process's maximum resident set. The shipped models run on the CPU; the fresh
+PRMs train on a GPU when one is visible (their configs' device is "auto").
 """
 
 from __future__ import annotations
