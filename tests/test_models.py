@@ -158,6 +158,23 @@ def test_generator_samples_one_step_per_state_reproducibly(tok):
     assert gen.usage.tokens == 2 * sum(s.n_tokens for s in a)
 
 
+def test_generator_reads_repeated_prompts_once_with_the_same_result(tok):
+    gen = Generator(new_generator(tok, TINY, seed=0), tok, max_step_tokens=8)
+    mixed = [(PROBLEM, []), (PROBLEM, TRACE_A[:1])] * 3  # two prompts, 3 times each
+    together = gen.next_steps(mixed, temperature=0)
+    alone = [gen.next_steps([state], temperature=0)[0] for state in mixed[:2]]
+    assert together == alone * 3
+    # The first pass reads the 2 distinct prompts, not all 6.
+    shapes = []
+    hook = gen.model.register_forward_hook(
+        lambda module, args, kwargs, out: shapes.append(kwargs["input_ids"].shape),
+        with_kwargs=True,
+    )
+    gen.next_steps(mixed, temperature=0)
+    hook.remove()
+    assert shapes[0][0] == 2 and all(s == (6, 1) for s in shapes[1:])
+
+
 def test_generator_learns_to_stop_after_a_step(tok):
     from prm_edu.data.trace import Trace
     from prm_edu.training import TrainConfig, train_generator

@@ -116,11 +116,19 @@ class Generator:
         self, prompts: list[list[int]], temperature: float, rng: torch.Generator
     ) -> list[GeneratedStep]:
         n = len(prompts)
+        # Identical prompts (the N samples of best-of-N before their first
+        # step, a beam's children) are read once and their cache shared.
+        unique: dict[tuple[int, ...], int] = {}
+        row_of = torch.tensor(
+            [unique.setdefault(tuple(p), len(unique)) for p in prompts]
+        )
         width = max(len(p) for p in prompts)
         budget = min(self.max_step_tokens, context_of(self.model) - width - 1)
-        ids = torch.full((n, width), self.tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((n, width), dtype=torch.long)
-        for i, p in enumerate(prompts):  # left padding: every prompt ends at -1
+        ids = torch.full(
+            (len(unique), width), self.tokenizer.pad_token_id, dtype=torch.long
+        )
+        mask = torch.zeros((len(unique), width), dtype=torch.long)
+        for i, p in enumerate(unique):  # left padding: every prompt ends at -1
             ids[i, width - len(p) :] = torch.tensor(p)
             mask[i, width - len(p) :] = 1
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
@@ -132,6 +140,14 @@ class Generator:
             use_cache=True,
         )
         self.usage.forward_passes += 1
+        cache, last_logits = _cache_of(out), out.logits[:, -1]
+        if len(unique) < n:
+            cache.reorder_cache(row_of.to(dev))
+            last_logits, mask, positions = (
+                last_logits[row_of.to(dev)],
+                mask[row_of],
+                positions[row_of],
+            )
         tokens: list[list[int]] = [[] for _ in range(n)]
         final = [False] * n
         done = torch.zeros(n, dtype=torch.bool)
@@ -139,7 +155,7 @@ class Generator:
         last_pos = positions[:, -1]
         first = True
         for _ in range(budget + 1):
-            logits = out.logits[:, -1].float().cpu()
+            logits = last_logits.float().cpu()
             # After a "\n": end with probability P(EOS) at this temperature.
             for i in torch.nonzero(peeking & ~done).flatten().tolist():
                 final[i] = self._ends(logits[i], temperature, rng)
@@ -165,9 +181,10 @@ class Generator:
                 attention_mask=mask.to(dev),
                 position_ids=last_pos[:, None].to(dev),
                 use_cache=True,
-                **{_CACHE_ARG: _cache_of(out)},
+                **{_CACHE_ARG: cache},
             )
             self.usage.forward_passes += 1
+            cache, last_logits = _cache_of(out), out.logits[:, -1]
         steps = []
         for toks, fin in zip(tokens, final):
             body = toks[:-1] if toks and toks[-1] == self._sep else toks
