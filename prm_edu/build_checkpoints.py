@@ -14,7 +14,10 @@ For each world (or `--world W`), seeded, on the CPU:
    numbers (`SurprisePRM`): the PRM learns every step's label at its "\\n",
    the ORM only the final answer's correctness at the last "\\n". (With
    ``--set scorer=finetune`` they are instead the generator's weights
-   fine-tuned with a plain head, as notebook 03 trains one.)
+   fine-tuned with a plain head, as notebook 03 trains one.) Where a recipe
+   sets `reference_config`, they start instead from a *reference LM*: the
+   generator trained further on correct solutions only, which is surprised
+   by the mistakes the generator learnt to make.
 4. **Model cards.** Each checkpoint folder gets `model_card.json`: data
    sizes, training steps, wall time, and metrics on held-out problems.
 
@@ -29,6 +32,7 @@ world::
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 import platform
@@ -136,6 +140,13 @@ class Recipe:
     # also reads its surprise at each step (`SurprisePRM`); "finetune": the
     # generator's weights fine-tuned with a fresh 2-label head.
     scorer: str = "surprise"
+    # A "reference" language model for the scorers to start from instead of
+    # the generator: a copy of it trained further on the scripted solver's
+    # correct solutions only. The generator learnt the mistakes it makes
+    # (error_rate), so it is not surprised by them; the reference is. None:
+    # the scorers start from the generator itself.
+    reference_config: TrainConfig | None = None
+    reference_problems: int = 20000
     prm_config: TrainConfig = TrainConfig(
         lr=5e-3, batch_size=128, max_steps=1000, eval_every=200, progress=False
     )
@@ -185,6 +196,16 @@ RECIPES = {
             ("Multiply both sides by", "Multiply by"),
         ),
         variant_share=0.5,
+        reference_config=TrainConfig(
+            lr=1e-3, batch_size=64, max_steps=1500, eval_every=500, progress=False
+        ),
+        # Only the head learns (202 weights): a larger rate, as in notebook 03.
+        prm_config=TrainConfig(
+            lr=3e-2, batch_size=64, max_steps=2000, eval_every=250, progress=False
+        ),
+        orm_config=TrainConfig(
+            lr=3e-2, batch_size=64, max_steps=2000, eval_every=250, progress=False
+        ),
     ),
     "arithmetic": Recipe(
         "arithmetic",
@@ -503,13 +524,41 @@ def build_generator(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
 
 
 def _scorer_start(r: Recipe, out_dir: Path, role: str, gen_model, tok):
-    """Where a PRM or ORM starts: the saved one (resume), else the generator."""
+    """Where a PRM or ORM starts: the saved one (resume), else `gen_model`
+    (the generator, or the reference LM trained from it)."""
     if r.resume:
         model, _ = load_model(out_dir / r.world / role, role)
         return model
     if r.scorer == "surprise":
         return surprise_prm_from_generator(gen_model, tok)
     return prm_from_generator(gen_model, r.prm_extra_layers)
+
+
+def train_reference(r: Recipe, world, gen_model, tok, log=print):
+    """The reference LM: a copy of the generator trained further with
+    `r.reference_config` on the scripted solver's correct solutions (error
+    rate 0) to problems of the scorers' levels. Returns it and its card."""
+    levels = r.scorer_levels(world)
+    probs = mixed_problems(world, r.reference_problems, "train", r.seed + 21, levels)
+    clean = scripted_traces(world, probs, 1, 0.0, r.seed + 21)
+    val = scripted_traces(
+        world,
+        mixed_problems(world, 200, "val", r.seed + 21, levels),
+        1,
+        0.0,
+        r.seed + 22,
+    )
+    log(f"[{r.world}] training the reference LM on {len(clean)} correct solutions")
+    result = train_generator(
+        clean,
+        r.reference_config,
+        val_traces=val,
+        tokenizer=tok,
+        model=copy.deepcopy(gen_model),
+    )
+    log(f"[{r.world}] reference: {result.steps} steps, {result.wall_time_s:.0f} s")
+    card = {**_scripted_card(world, clean, levels, tok), "training": result.summary()}
+    return result.model, card
 
 
 def _earlier(r: Recipe, out_dir: Path, role: str) -> dict | None:
@@ -566,6 +615,9 @@ def build_scorers(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
     rephrased = rephrase(
         world, train_data, r.phrase_variants, r.variant_share, r.seed + 6
     )
+    base, reference = gen_model, None
+    if r.reference_config and not r.resume:
+        base, reference = train_reference(r, world, gen_model, tok, log)
     steps = [v for t in train_data.traces for v in t.labels]
     log(
         f"[{r.world}] {len(train_data.traces)} train traces "
@@ -587,7 +639,14 @@ def build_scorers(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
         "test_traces": len(test.traces),
         "sampling_s": round(train_data.sampling_s, 1),
         "labels": "exact, world.check (+1/0 good, -1 bad); outcomes: world.grade",
+        "starts_from": "saved scorer"
+        if r.resume
+        else "reference LM"
+        if reference
+        else "generator",
     }
+    if reference:
+        data["reference_lm"] = reference
     usable = _both_kinds(val)  # else no validation: the generator is too weak
     log(f"[{r.world}] training the PRM")
     prm = train_prm(
@@ -595,7 +654,7 @@ def build_scorers(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
         r.prm_config,
         val_traces=val.traces if usable else None,
         tokenizer=tok,
-        model=_scorer_start(r, out_dir, "prm", gen_model, tok),
+        model=_scorer_start(r, out_dir, "prm", base, tok),
     )
     prm_ev = prm_metrics(PRMScorer(prm.model, tok), val, test)
     log(f"[{r.world}] PRM: {prm.steps} steps, {prm.wall_time_s:.0f} s, {prm_ev}")
@@ -614,7 +673,7 @@ def build_scorers(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
         val_traces=val.traces if usable else None,
         val_outcomes=val.correct,
         tokenizer=tok,
-        model=_scorer_start(r, out_dir, "orm", gen_model, tok),
+        model=_scorer_start(r, out_dir, "orm", base, tok),
     )
     orm_ev = orm_metrics(PRMScorer(orm.model, tok), test)
     log(f"[{r.world}] ORM: {orm.steps} steps, {orm.wall_time_s:.0f} s, {orm_ev}")
@@ -725,7 +784,9 @@ def scaled(r: Recipe, scale: float, device: str) -> Recipe:
         gen_problems=n(r.gen_problems),
         prm_problems=n(r.prm_problems),
         val_problems=max(4, round(r.val_problems * min(1.0, scale * 4))),
+        reference_problems=n(r.reference_problems),
         gen_config=cfg(r.gen_config),
+        reference_config=cfg(r.reference_config) if r.reference_config else None,
         prm_config=cfg(r.prm_config),
         orm_config=cfg(r.orm_config),
     )

@@ -239,10 +239,24 @@ def test_a_tiny_build_writes_loadable_checkpoints_with_cards(tmp_path):
             "--set", "tune_levels=None",
         ]
     )  # fmt: skip
+    models = {}
     for role in ("generator", "prm", "orm"):
         path = tmp_path / "equations" / role
-        model, tok = load_model(path, role)
+        models[role], tok = load_model(path, role)
         card = read_card(path)
         assert card["role"] == role and card["training"]["steps"] >= 2
-        if role != "generator":  # the generator, frozen, with a surprise head
-            assert card["architecture"] == type(model).__name__ == "SurprisePRM"
+        if role != "generator":  # a frozen LM with a surprise head
+            assert card["architecture"] == type(models[role]).__name__
+            assert card["architecture"] == "SurprisePRM"
+            # equations' recipe: the LM is a reference trained on right answers
+            reference = card["data"]["reference_lm"]
+            assert card["data"]["starts_from"] == "reference LM"
+            assert reference["right_answer_share"] == 1.0
+            assert reference["training"]["steps"] >= 2
+    # ... which is not the generator any more, and is the same in both scorers.
+    weights = {
+        role: models[role].transformer.h[0].attn.c_attn.weight
+        for role in ("generator", "prm", "orm")
+    }
+    assert not torch.equal(weights["generator"], weights["prm"])
+    assert torch.equal(weights["prm"], weights["orm"])
