@@ -1,4 +1,4 @@
-"""A PRM that reads the generator's surprise: `SurprisePRM`.
+"""A PRM that reads a language model's surprise: `SurprisePRM`.
 
 A language model trained on mostly-right solutions has a sharp opinion on
 what number comes next: after ``2x + 5 = 15`` and ``Subtract 5 from both
@@ -23,7 +23,15 @@ The solution-wide minimum is there because an error carries forward: a step
 that builds on a wrong one is wrong too. The head learns from the labels how
 much each number can be trusted.
 The problem statement itself is never checked: its numbers are given, not
-predicted. Trained like any PRM, with the label at each step's ``"\\n"``
+predicted.
+
+Whose surprise: `surprise_prm_from_generator` takes any GPT-2 language model
+trained with the tokenizer. Notebook 03 gives it the generator itself. The
+generator, though, learnt from solutions with mistakes mixed in, and is not
+surprised by the mistakes it has learnt to make ("Divide both sides by 5"
+before subtracting); the shipped equations PRM and ORM therefore read a
+*reference LM*, the generator trained further on correct solutions only
+(`prm_edu.build_checkpoints`, `Recipe.reference_config`). Trained like any PRM, with the label at each step's ``"\\n"``
 only; `AutoModelForTokenClassification` loads it once `prm_edu.models` is
 imported (it registers the class). Defined in notebook 03.
 """
