@@ -210,11 +210,14 @@ RECIPES = {
     "arithmetic": Recipe(
         "arithmetic",
         error_rate=0.15,
+        reference_config=TrainConfig(
+            lr=1e-3, batch_size=64, max_steps=1500, eval_every=500, progress=False
+        ),
         prm_config=TrainConfig(
-            lr=5e-3, batch_size=128, max_steps=600, eval_every=100, progress=False
+            lr=3e-2, batch_size=64, max_steps=1500, eval_every=250, progress=False
         ),
         orm_config=TrainConfig(
-            lr=5e-3, batch_size=128, max_steps=400, eval_every=100, progress=False
+            lr=3e-2, batch_size=64, max_steps=1500, eval_every=250, progress=False
         ),
     ),
     # The generator's surprise catches wrong arithmetic, but not a right
