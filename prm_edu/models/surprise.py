@@ -29,10 +29,12 @@ Whose surprise: `surprise_prm_from_generator` takes any GPT-2 language model
 trained with the tokenizer. Notebook 03 gives it the generator itself. The
 generator, though, learnt from solutions with mistakes mixed in, and is not
 surprised by the mistakes it has learnt to make ("Divide both sides by 5"
-before subtracting); the shipped equations PRM and ORM therefore read a
-*reference LM*, the generator trained further on correct solutions only
-(`prm_edu.build_checkpoints`, `Recipe.reference_config`). Trained like any PRM, with the label at each step's ``"\\n"``
-only; `AutoModelForTokenClassification` loads it once `prm_edu.models` is
+before subtracting); the shipped equations and arithmetic PRMs and ORMs
+therefore read a *reference LM*, the generator trained further on correct
+solutions only (`prm_edu.build_checkpoints`, `Recipe.reference_config`).
+
+Trained like any PRM, with the label at each step's ``"\\n"`` only;
+`AutoModelForTokenClassification` loads it once `prm_edu.models` is
 imported (it registers the class). Defined in notebook 03.
 """
 
