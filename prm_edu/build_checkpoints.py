@@ -184,6 +184,20 @@ class Recipe:
         return tuple(self.tune_levels) if self.tune_levels else self.levels_for(world)
 
 
+# The reference LM goes on from the generator at a third of its rate.
+REFERENCE_CONFIG = TrainConfig(
+    lr=1e-3, batch_size=64, max_steps=1500, eval_every=500, progress=False
+)
+
+
+def head_config(max_steps: int) -> TrainConfig:
+    """Training for a `SurprisePRM` head: only the head learns (202 weights),
+    so it takes a far larger rate than a whole model, as in notebook 03."""
+    return TrainConfig(
+        lr=3e-2, batch_size=64, max_steps=max_steps, eval_every=250, progress=False
+    )
+
+
 # The error rates were picked on the validation split so that the generator's
 # accuracy at one sample lands in 25-60% with pass@16 >= 85% (see the cards).
 RECIPES = {
@@ -196,29 +210,16 @@ RECIPES = {
             ("Multiply both sides by", "Multiply by"),
         ),
         variant_share=0.5,
-        reference_config=TrainConfig(
-            lr=1e-3, batch_size=64, max_steps=1500, eval_every=500, progress=False
-        ),
-        # Only the head learns (202 weights): a larger rate, as in notebook 03.
-        prm_config=TrainConfig(
-            lr=3e-2, batch_size=64, max_steps=2000, eval_every=250, progress=False
-        ),
-        orm_config=TrainConfig(
-            lr=3e-2, batch_size=64, max_steps=2000, eval_every=250, progress=False
-        ),
+        reference_config=REFERENCE_CONFIG,
+        prm_config=head_config(2000),
+        orm_config=head_config(2000),
     ),
     "arithmetic": Recipe(
         "arithmetic",
         error_rate=0.15,
-        reference_config=TrainConfig(
-            lr=1e-3, batch_size=64, max_steps=1500, eval_every=500, progress=False
-        ),
-        prm_config=TrainConfig(
-            lr=3e-2, batch_size=64, max_steps=1500, eval_every=250, progress=False
-        ),
-        orm_config=TrainConfig(
-            lr=3e-2, batch_size=64, max_steps=1500, eval_every=250, progress=False
-        ),
+        reference_config=REFERENCE_CONFIG,
+        prm_config=head_config(1500),
+        orm_config=head_config(1500),
     ),
     # The generator's surprise catches wrong arithmetic, but not a right
     # step from which 24 can no longer be reached: game24's scorers are
