@@ -261,6 +261,23 @@ def scripted_traces(world, problems, per_problem: int, error_rate: float, seed: 
     ]
 
 
+def scripted_data(world, n, levels, error_rate, seed, per_problem=1):
+    """Training data for a language model: the scripted generator's solutions
+    to `n` "train" problems of `levels` (`per_problem` each), and to 200
+    "val" problems (one each), with `error_rate` mistakes per step."""
+    train = scripted_traces(
+        world,
+        mixed_problems(world, n, "train", seed, levels),
+        per_problem,
+        error_rate,
+        seed,
+    )
+    val = scripted_traces(
+        world, mixed_problems(world, 200, "val", seed, levels), 1, error_rate, seed + 1
+    )
+    return train, val
+
+
 def on_policy(
     world,
     generator: Generator,
@@ -450,16 +467,13 @@ def build_generator(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
         log(f"[{r.world}] going on from the saved generator")
     else:
         log(f"[{r.world}] levels {levels}: building the tokenizer and generator data")
-        probs = mixed_problems(world, r.gen_problems, "train", r.seed, levels)
-        scripted = scripted_traces(
-            world, probs, r.gen_samples_per_problem, r.error_rate, r.seed
-        )
-        val = scripted_traces(
+        scripted, val = scripted_data(
             world,
-            mixed_problems(world, 200, "val", r.seed, levels),
-            1,
+            r.gen_problems,
+            levels,
             r.error_rate,
-            r.seed + 1,
+            r.seed,
+            r.gen_samples_per_problem,
         )
         texts = (text for t in scripted for text in (t.problem, *t.steps))
         tok = build_tokenizer(texts, r.vocab_size)
@@ -471,16 +485,8 @@ def build_generator(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
         model = gen.model
         data.update(_scripted_card(world, scripted, levels, tok))
     if r.tune_levels:
-        tune_probs = mixed_problems(
-            world, r.tune_problems, "train", r.seed + 11, r.tune_levels
-        )
-        scripted = scripted_traces(world, tune_probs, 1, r.error_rate, r.seed + 11)
-        val = scripted_traces(
-            world,
-            mixed_problems(world, 200, "val", r.seed + 11, r.tune_levels),
-            1,
-            r.error_rate,
-            r.seed + 12,
+        scripted, val = scripted_data(
+            world, r.tune_problems, r.tune_levels, r.error_rate, r.seed + 11
         )
         log(f"[{r.world}] tuning the generator on levels {r.tune_levels}")
         gen = train_generator(
@@ -543,15 +549,7 @@ def train_reference(r: Recipe, world, gen_model, tok, log=print):
     `r.reference_config` on the scripted solver's correct solutions (error
     rate 0) to problems of the scorers' levels. Returns it and its card."""
     levels = r.scorer_levels(world)
-    probs = mixed_problems(world, r.reference_problems, "train", r.seed + 21, levels)
-    clean = scripted_traces(world, probs, 1, 0.0, r.seed + 21)
-    val = scripted_traces(
-        world,
-        mixed_problems(world, 200, "val", r.seed + 21, levels),
-        1,
-        0.0,
-        r.seed + 22,
-    )
+    clean, val = scripted_data(world, r.reference_problems, levels, 0.0, r.seed + 21)
     log(f"[{r.world}] training the reference LM on {len(clean)} correct solutions")
     result = train_generator(
         clean,
