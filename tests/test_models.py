@@ -224,6 +224,21 @@ def test_saved_model_reloads_to_identical_scores(saved):
     assert hf.config.num_labels == 2
 
 
+def test_loading_shows_no_weight_bar_and_keeps_the_callers_setting(saved, capfd):
+    from transformers.utils import logging as hf_logging
+
+    path, _ = saved
+    capfd.readouterr()
+    for bars in (True, False):
+        (hf_logging.enable_progress_bar if bars else hf_logging.disable_progress_bar)()
+        load_model(path, "prm")
+        assert hf_logging.is_progress_bar_enabled() is bars
+        assert "Loading weights" not in capfd.readouterr().err
+    hf_logging.enable_progress_bar()
+    AutoModelForTokenClassification.from_pretrained(str(path))  # the bar is shown
+    assert "Loading weights" in capfd.readouterr().err
+
+
 def test_fp16_storage_reloads_to_close_scores(tmp_path, tok):
     model = new_prm(tok, TINY, seed=2)
     before = PRMScorer(model, tok).score(PROBLEM, TRACE_A)

@@ -27,6 +27,7 @@ from transformers import (
     AutoModelForTokenClassification,
     PreTrainedTokenizerFast,
 )
+from transformers.utils import logging as hf_logging
 
 from prm_edu.models.generator import Generator
 from prm_edu.models.prm import PRMScorer
@@ -160,7 +161,17 @@ def load_model(path: str | Path, role: str):
         auto = AutoModelForCausalLM
     else:
         auto = AutoModelForTokenClassification
-    model = auto.from_pretrained(str(path), use_safetensors=True, dtype=torch.float32)
+    # A few dozen small tensors: no "Loading weights" bar in every notebook
+    # cell that loads a model. The caller's setting is restored after.
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        model = auto.from_pretrained(
+            str(path), use_safetensors=True, dtype=torch.float32
+        )
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
     return model.eval(), load_tokenizer(path)
 
 
