@@ -10,10 +10,9 @@ For each world (or `--world W`), seeded, on the CPU:
    each of a few thousand training problems; the world's checker labels
    every step exactly, and `grade` says whether each final answer is right.
    For `game24` (`Recipe.first_move_problems`) the scorers also see every
-   first move from each training puzzle (and a slipped copy of half of
-   them), played on at random and labelled the same way: whether 24 can
-   still be reached depends on the numbers left, and the generator's own
-   samples show only the starts it favours.
+   first move from each training puzzle, played on at random and labelled
+   the same way: whether 24 can still be reached depends on the numbers
+   left, and the generator's own samples show only the starts it favours.
 3. **PRM and ORM.** Both are the generator, frozen, with a new 2-label
    head that also reads how surprised the generator is by each step's
    numbers (`SurprisePRM`): the PRM learns every step's label at its "\\n",
@@ -173,11 +172,10 @@ class Recipe:
     phrase_variants: tuple[tuple[str, str], ...] = ()
     variant_share: float = 0.0
     # Worlds with `first_moves` (game24): every first move from this many
-    # training problems (all levels), and a mistaken copy of half of them,
-    # each played on at random and labelled exactly, is added to the PRM's
-    # and ORM's on-policy data. Whether 24 can still be reached is a property
-    # of the numbers left, not of the generator, and its own samples show
-    # only the few starts it favours.
+    # training problems (all levels), each played on at random and labelled
+    # exactly, is added to the PRM's and ORM's on-policy data. Whether 24 can
+    # still be reached is a property of the numbers left, not of the
+    # generator, and its own samples show only the few starts it favours.
     first_move_problems: int = 0
     # Go on from the saved checkpoints instead of starting over: the generator
     # skips its first phase, the PRM and ORM start from the saved ones.
@@ -247,9 +245,10 @@ RECIPES = {
         "game24",
         error_rate=0.12,
         scorer="finetune",
+        prm_problems=6000,
         first_move_problems=1200,
         prm_config=TrainConfig(
-            lr=2e-3, batch_size=128, max_steps=2500, eval_every=250, progress=False
+            lr=2e-3, batch_size=128, max_steps=3000, eval_every=250, progress=False
         ),
         orm_config=TrainConfig(
             lr=2e-3, batch_size=128, max_steps=1000, eval_every=250, progress=False

@@ -221,9 +221,8 @@ def test_first_move_data_covers_train_problems_of_every_level():
     assert data.problems == len(problems) == 6
     assert all(split_of(p) == "train" for p in problems)
     assert {world.parse_problem(p).level for p in problems} == {1, 2, 3}
-    # Labelled exactly (a first step that drops a number ends the game
-    # early), and the outcomes are the world's grades.
-    assert all(len(t.labels) == len(t.steps) in (2, 3) for t in data.traces)
+    # Labelled exactly, and the outcomes are the world's grades.
+    assert all(len(t.labels) == len(t.steps) == 3 for t in data.traces)
     assert data.correct == [
         world.grade(world.parse_problem(t.problem), t.steps) for t in data.traces
     ]

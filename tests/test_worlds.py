@@ -413,33 +413,18 @@ def test_game24_levels_follow_the_number_of_solutions():
 def test_game24_first_moves_start_every_way_and_finish():
     import random
 
-    moves_only = G24.first_moves(G, random.Random(0), mistake_share=0.0)
-    firsts = [steps[0] for steps in moves_only]
+    starts = G24.first_moves(G, random.Random(0))
+    firsts = [steps[0] for steps in starts]
     # One list per distinct first move, each a full game: 3 moves, 1 number left.
     assert len(set(firsts)) == len(firsts) > 20
-    assert all(len(steps) == 3 and "(left: " in steps[-1] for steps in moves_only)
-    # Every one is right arithmetic, so a first step is -1 only at a dead end:
+    assert all(len(steps) == 3 and "(left: " in steps[-1] for steps in starts)
+    labels = [values(G24.check(G, steps)) for steps in starts]
+    # Every move is right arithmetic, so a first step is -1 only at a dead end:
     # both kinds are there, and some starts are played on to 24.
-    reasons = [G24.check(G, steps)[0] for steps in moves_only]
-    assert {r.value for r in reasons} == {-1, 1}
-    assert all(r.value == 1 or "can no longer be reached" in r.reason for r in reasons)
-    # Played on towards 24 every time, every good start reaches it.
-    towards = G24.first_moves(G, random.Random(0), good_share=1.0, mistake_share=0.0)
-    good = [steps for steps in towards if G24.check(G, steps)[0].value == 1]
-    assert good and all(G24.grade(G, steps) for steps in good)
-
-    # With mistakes: about half the first moves also come with a slipped copy.
-    starts = G24.first_moves(G, random.Random(0), mistake_share=0.5)
-    labels = [G24.check(G, steps) for steps in starts]
-    slips = [
-        row
-        for row in labels
-        if "can no longer" not in row[0].reason and row[0].value < 0
-    ]
-    assert len(firsts) + 3 <= len(starts) <= 2 * len(firsts)
-    assert len(slips) == len(starts) - len(firsts)
-    # Nothing after a wrong first step can be right.
-    assert all(all(x.value == -1 for x in row) for row in labels if row[0].value == -1)
+    assert {row[0] for row in labels} == {-1, 1}
+    assert any(G24.grade(G, steps) for steps in starts)
+    # Nothing after a dead end can be right.
+    assert all(row == [-1, -1, -1] for row in labels if row[0] == -1)
     with pytest.raises(ValueError, match="good_share.*1.5"):
         G24.first_moves(G, random.Random(0), good_share=1.5)
 

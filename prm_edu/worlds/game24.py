@@ -611,63 +611,30 @@ class Game24World(World):
         return run_scripted(_Game24Policy(), problem, rng, error_rate, compensate_rate)
 
     def first_moves(
-        self,
-        problem: Game24Problem,
-        rng: random.Random,
-        good_share: float = 0.5,
-        mistake_share: float = 0.5,
+        self, problem: Game24Problem, rng: random.Random, good_share: float = 0.5
     ) -> list[list[str]]:
         """Every distinct first move from `problem`, each played on to the end.
 
-        For a `mistake_share` of them a copy with a mistake in that first step
-        is played on too (a slip, a sign error, a wrong number copied or one
-        dropped from the list, as the scripted solver makes them). After the
-        first step each next move is drawn at random: with chance
+        After the first move each next move is drawn at random: with chance
         `good_share` among those from which 24 can still be reached (when
         there are any), else among all; whole non-negative results are
         preferred (5 in 6), as the scripted solver prefers them. These step
-        lists show a PRM every way a puzzle can start, dead ends and slips
-        included, where a generator's own samples show only the few starts it
-        favours. Without the slips, a PRM that learns from so many right
-        moves learns that a step is good when 24 can still be reached from
-        the numbers it writes, whatever its arithmetic.
+        lists show a PRM every way a puzzle can start, dead ends included,
+        where a generator's own samples show only the few starts it likes.
         """
-        for name, share in (
-            ("good_share", good_share),
-            ("mistake_share", mistake_share),
-        ):
-            if not 0.0 <= share <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {share!r}.")
-        policy, start = _Game24Policy(), _state(problem.numbers)
+        if not 0.0 <= good_share <= 1.0:
+            raise ValueError(f"good_share must be in [0, 1], got {good_share!r}.")
         out = []
-        for op, a, b, r, state in _children(start):
-            firsts = [Move(_step_text(a, op, b, r, state), state)]
-            if rng.random() < mistake_share:
-                makers = [
-                    make
-                    for kind, make in policy.errors(
-                        problem, start, firsts[0], rng
-                    ).items()
-                    if kind != WRONG_OPERATION  # dead ends are among the moves already
-                ]
-                rng.shuffle(makers)
-                wrong = next((m for m in (make() for make in makers) if m), None)
-                firsts += [wrong] if wrong else []
-            for first in firsts:
-                out.append(self._play_on(first, rng, good_share))
+        for op, a, b, r, state in _children(_state(problem.numbers)):
+            steps = [_step_text(a, op, b, r, state)]
+            while len(state) > 1:
+                moves = list(_children(state))
+                towards = [m for m in moves if _reachable(m[4])]
+                pool = towards if towards and rng.random() < good_share else moves
+                nice = [m for m in pool if _nice(m)]
+                op, a, b, r, state = rng.choice(
+                    nice if nice and rng.random() < 5 / 6 else pool
+                )
+                steps.append(_step_text(a, op, b, r, state))
+            out.append(steps)
         return out
-
-    @staticmethod
-    def _play_on(first: Move, rng: random.Random, good_share: float) -> list[str]:
-        """`first`, then random moves from the numbers it writes to the end."""
-        steps, state = [first.text], first.state
-        while len(state) > 1:
-            moves = list(_children(state))
-            towards = [m for m in moves if _reachable(m[4])]
-            pool = towards if towards and rng.random() < good_share else moves
-            nice = [m for m in pool if _nice(m)]
-            op, a, b, r, state = rng.choice(
-                nice if nice and rng.random() < 5 / 6 else pool
-            )
-            steps.append(_step_text(a, op, b, r, state))
-        return steps
