@@ -9,10 +9,6 @@ For each world (or `--world W`), seeded, on the CPU:
 2. **On-policy data.** The trained generator writes several solutions to
    each of a few thousand training problems; the world's checker labels
    every step exactly, and `grade` says whether each final answer is right.
-   For `game24` (`Recipe.first_move_problems`) the scorers also see every
-   first move from each training puzzle, played on at random and labelled
-   the same way: whether 24 can still be reached depends on the numbers
-   left, and the generator's own samples show only the starts it favours.
 3. **PRM and ORM.** Both are the generator, frozen, with a new 2-label
    head that also reads how surprised the generator is by each step's
    numbers (`SurprisePRM`): the PRM learns every step's label at its "\\n",
@@ -171,12 +167,6 @@ class Recipe:
     # the seed's ("Divide by 2: x = 5"), not only the generator's own.
     phrase_variants: tuple[tuple[str, str], ...] = ()
     variant_share: float = 0.0
-    # Worlds with `first_moves` (game24): every first move from this many
-    # training problems (all levels), each played on at random and labelled
-    # exactly, is added to the PRM's and ORM's on-policy data. Whether 24 can
-    # still be reached is a property of the numbers left, not of the
-    # generator, and its own samples show only the few starts it favours.
-    first_move_problems: int = 0
     # Go on from the saved checkpoints instead of starting over: the generator
     # skips its first phase, the PRM and ORM start from the saved ones.
     resume: bool = False
@@ -186,13 +176,6 @@ class Recipe:
         # minutes later after the on-policy sampling.
         if self.scorer not in SCORERS:
             raise ValueError(f"scorer must be one of {SCORERS}, got {self.scorer!r}.")
-        if self.first_move_problems and not hasattr(
-            worlds.get(self.world), "first_moves"
-        ):
-            raise ValueError(
-                f"first_move_problems needs a world that lists first moves "
-                f"(game24); {self.world} has none: leave it at 0."
-            )
 
     def levels_for(self, world) -> tuple[int, ...]:
         return tuple(self.levels) if self.levels else (world.default_level,)
@@ -245,10 +228,8 @@ RECIPES = {
         "game24",
         error_rate=0.12,
         scorer="finetune",
-        prm_problems=6000,
-        first_move_problems=1200,
         prm_config=TrainConfig(
-            lr=2e-3, batch_size=128, max_steps=3000, eval_every=250, progress=False
+            lr=2e-3, batch_size=128, max_steps=2000, eval_every=250, progress=False
         ),
         orm_config=TrainConfig(
             lr=2e-3, batch_size=128, max_steps=1000, eval_every=250, progress=False
@@ -295,20 +276,6 @@ def scripted_data(world, n, levels, error_rate, seed, per_problem=1):
         world, mixed_problems(world, 200, "val", seed, levels), 1, error_rate, seed + 1
     )
     return train, val
-
-
-def first_move_data(world, n: int, seed: int) -> OnPolicy:
-    """`world.first_moves` of `n` distinct "train" problems of every level,
-    labelled exactly, with whether each reaches the right answer."""
-    problems = mixed_problems(world, n, "train", seed, world.levels, distinct=True)
-    rng = random.Random(seed)
-    traces = [
-        exact_labels(world, p, steps)
-        for p in problems
-        for steps in world.first_moves(p, rng)
-    ]
-    correct = [world.grade(world.parse_problem(t.problem), t.steps) for t in traces]
-    return OnPolicy(traces, correct, len(problems), 0)
 
 
 def on_policy(
@@ -650,10 +617,6 @@ def build_scorers(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
     rephrased = rephrase(
         world, train_data, r.phrase_variants, r.variant_share, r.seed + 6
     )
-    explored = None
-    if r.first_move_problems:
-        explored = first_move_data(world, r.first_move_problems, r.seed + 7)
-        log(f"[{r.world}] {len(explored.traces)} first-move traces")
     base, reference = gen_model, None
     if r.reference_config and not r.resume:
         base, reference = train_reference(r, world, gen_model, tok, log)
@@ -686,16 +649,10 @@ def build_scorers(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
     }
     if reference:
         data["reference_lm"] = reference
-    prm_traces, outcomes = list(train_data.traces), list(train_data.correct)
-    if explored:
-        data["first_move_problems"] = explored.problems
-        data["first_move_traces"] = len(explored.traces)
-        prm_traces += explored.traces
-        outcomes += explored.correct
     usable = _both_kinds(val)  # else no validation: the generator is too weak
     log(f"[{r.world}] training the PRM")
     prm = train_prm(
-        prm_traces,
+        train_data.traces,
         r.prm_config,
         val_traces=val.traces if usable else None,
         tokenizer=tok,
@@ -712,8 +669,8 @@ def build_scorers(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
     )
     log(f"[{r.world}] training the ORM")
     orm = train_orm(
-        prm_traces,
-        outcomes,
+        train_data.traces,
+        train_data.correct,
         r.orm_config,
         val_traces=val.traces if usable else None,
         val_outcomes=val.correct,
@@ -830,7 +787,6 @@ def scaled(r: Recipe, scale: float, device: str) -> Recipe:
         prm_problems=n(r.prm_problems),
         val_problems=max(4, round(r.val_problems * min(1.0, scale * 4))),
         reference_problems=n(r.reference_problems),
-        first_move_problems=n(r.first_move_problems) if r.first_move_problems else 0,
         gen_config=cfg(r.gen_config),
         reference_config=cfg(r.reference_config) if r.reference_config else None,
         prm_config=cfg(r.prm_config),

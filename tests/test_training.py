@@ -211,24 +211,6 @@ def test_problem_splits_are_fixed_by_the_text_and_about_80_10_10():
     assert len(held) == 10 and all(split_of(p.text) == "test" for p in held)
 
 
-def test_first_move_data_covers_train_problems_of_every_level():
-    from prm_edu import worlds
-    from prm_edu.build_checkpoints import first_move_data, split_of
-
-    world = worlds.get("game24")
-    data = first_move_data(world, 6, seed=0)
-    problems = {t.problem for t in data.traces}
-    assert data.problems == len(problems) == 6
-    assert all(split_of(p) == "train" for p in problems)
-    assert {world.parse_problem(p).level for p in problems} == {1, 2, 3}
-    # Labelled exactly, and the outcomes are the world's grades.
-    assert all(len(t.labels) == len(t.steps) == 3 for t in data.traces)
-    assert data.correct == [
-        world.grade(world.parse_problem(t.problem), t.steps) for t in data.traces
-    ]
-    assert 0 < sum(data.correct) < len(data.correct)
-
-
 def test_recipe_settings_are_read_with_their_types():
     from prm_edu.build_checkpoints import RECIPES, override
 
@@ -242,8 +224,6 @@ def test_recipe_settings_are_read_with_their_types():
         override(r, ["nonsense=1"])
     with pytest.raises(SystemExit, match="scorer must be one of.*'surprize'"):
         override(r, ["scorer=surprize"])
-    with pytest.raises(SystemExit, match="first moves.*equations has none"):
-        override(r, ["first_move_problems=10"])
 
 
 @pytest.mark.slow

@@ -410,25 +410,6 @@ def test_game24_levels_follow_the_number_of_solutions():
             assert G24.parse_problem(problem.text).level == level
 
 
-def test_game24_first_moves_start_every_way_and_finish():
-    import random
-
-    starts = G24.first_moves(G, random.Random(0))
-    firsts = [steps[0] for steps in starts]
-    # One list per distinct first move, each a full game: 3 moves, 1 number left.
-    assert len(set(firsts)) == len(firsts) > 20
-    assert all(len(steps) == 3 and "(left: " in steps[-1] for steps in starts)
-    labels = [values(G24.check(G, steps)) for steps in starts]
-    # Every move is right arithmetic, so a first step is -1 only at a dead end:
-    # both kinds are there, and some starts are played on to 24.
-    assert {row[0] for row in labels} == {-1, 1}
-    assert any(G24.grade(G, steps) for steps in starts)
-    # Nothing after a dead end can be right.
-    assert all(row == [-1, -1, -1] for row in labels if row[0] == -1)
-    with pytest.raises(ValueError, match="good_share.*1.5"):
-        G24.first_moves(G, random.Random(0), good_share=1.5)
-
-
 _SIDE = st.lists(
     st.tuples(st.integers(-20, 20), st.sampled_from(["x", "", "(x + 1)", "(2x - 3)"])),
     min_size=1,

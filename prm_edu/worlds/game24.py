@@ -609,32 +609,3 @@ class Game24World(World):
         compensate_rate: float = 0.25,
     ) -> ScriptedSample:
         return run_scripted(_Game24Policy(), problem, rng, error_rate, compensate_rate)
-
-    def first_moves(
-        self, problem: Game24Problem, rng: random.Random, good_share: float = 0.5
-    ) -> list[list[str]]:
-        """Every distinct first move from `problem`, each played on to the end.
-
-        After the first move each next move is drawn at random: with chance
-        `good_share` among those from which 24 can still be reached (when
-        there are any), else among all; whole non-negative results are
-        preferred (5 in 6), as the scripted solver prefers them. These step
-        lists show a PRM every way a puzzle can start, dead ends included,
-        where a generator's own samples show only the few starts it likes.
-        """
-        if not 0.0 <= good_share <= 1.0:
-            raise ValueError(f"good_share must be in [0, 1], got {good_share!r}.")
-        out = []
-        for op, a, b, r, state in _children(_state(problem.numbers)):
-            steps = [_step_text(a, op, b, r, state)]
-            while len(state) > 1:
-                moves = list(_children(state))
-                towards = [m for m in moves if _reachable(m[4])]
-                pool = towards if towards and rng.random() < good_share else moves
-                nice = [m for m in pool if _nice(m)]
-                op, a, b, r, state = rng.choice(
-                    nice if nice and rng.random() < 5 / 6 else pool
-                )
-                steps.append(_step_text(a, op, b, r, state))
-            out.append(steps)
-        return out
