@@ -73,8 +73,9 @@ def start(seed: int = 0, *, quiet: bool = False) -> str:
     # 19 s with 2 threads on a busy 2-core machine, 0.9 s with 1). Binder has
     # one CPU anyway. PRM_EDU_THREADS overrides it.
     torch.set_num_threads(int(os.environ.get("PRM_EDU_THREADS", "1")))
-    # The shipped checkpoints are a few MB: a "Loading weights" bar for each
-    # would only clutter the page.
+    # `load_model` already loads the shipped checkpoints without a bar; this
+    # hides it for the other models a notebook loads (notebook 07's tiny
+    # checkpoints in published formats), where it would only clutter the page.
     hf_logging.disable_progress_bar()
     if on_colab():
         from google.colab import output  # type: ignore[import-not-found]

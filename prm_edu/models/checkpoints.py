@@ -161,8 +161,9 @@ def load_model(path: str | Path, role: str):
         auto = AutoModelForCausalLM
     else:
         auto = AutoModelForTokenClassification
-    # A few dozen small tensors: no "Loading weights" bar in every notebook
-    # cell that loads a model. The caller's setting is restored after.
+    # A few dozen small tensors: no "Loading weights" bar wherever a shipped
+    # model loads (benchmarks, builds, scripts; `env.start` hides bars in the
+    # notebooks). The caller's setting is restored after.
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
     try:
