@@ -10,6 +10,7 @@ from search_doubles import (
     tree_grade,
 )
 
+from prm_edu.protocols import GeneratedStep
 from prm_edu.search import (
     FINISHED,
     KEPT,
@@ -176,3 +177,37 @@ def test_weighted_selection_votes_over_answers():
         answer_of=tree_answer,
     )
     assert best.answer == "2" and vote.answer == "1"
+
+
+def test_copies_of_a_step_keep_their_places_among_the_beams():
+    # The generator writes the right first step twice and each wrong one
+    # once: the right step takes two of the three places (n=6, width 2) and
+    # gets four of the six children, as without deduplication.
+    problem = "copies"
+    tree = {
+        "right": {"right end": None},
+        "wrong a": {"a end": None},
+        "wrong b": {"b end": None},
+    }
+    order = ["right", "wrong a", "right", "wrong b", "wrong a", "wrong b"]
+
+    class Writer(TreeGenerator):
+        def next_steps(self, states, *, temperature=1.0, seed=None):
+            if states and not states[0][1]:  # the first step: as `order` says
+                self.usage.forward_passes += 1
+                return [GeneratedStep(t, 2, False) for t in order[: len(states)]]
+            return super().next_steps(states, temperature=temperature, seed=seed)
+
+    scores = {"right": 0.9, "wrong a": 0.2, "wrong b": 0.1}
+    scorer = ScriptedScorer(lambda p, prefix: scores.get(prefix[0], 0.5))
+    for dedupe in (True, False):
+        r = beam_search(
+            problem,
+            Writer({problem: tree}),
+            scorer,
+            BeamConfig(n=6, beam_width=2, dedupe=dedupe),
+        )
+        second = [n for n in r.tree if n.depth == 2]
+        parents = [r.tree.nodes[n.parent].step for n in second]
+        assert parents.count("right") == 4, (dedupe, parents)
+        assert r.steps == ["right", "right end"]

@@ -5,7 +5,13 @@ one sampled step, the PRM scores the new prefixes, the best ``n // beam_width``
 are kept and each is expanded into ``beam_width`` children at the next step.
 A beam whose generator ends the solution is set aside as finished, and the
 next step again expands n beams from the best unfinished ones (as
-search-and-learn does). The search stops once `n` beams have finished, when
+search-and-learn does). With `dedupe`, identical candidates are scored once
+and shown once in the tree, but every copy keeps its place among the n
+beams: a step the generator wrote five times takes five places in the
+ranking and gets children for each, as it would without deduplication.
+Handing the copies' places to the next-best distinct steps instead would
+spend most of the budget on hopeless beams whenever the generator is sure
+of its step. The search stops once `n` beams have finished, when
 none is left unfinished, at `max_depth`, or when its token budget is spent,
 and answers with the finished beam of highest value. With ``lookahead=k``
 each candidate is first rolled out k more steps (greedily by default) and
@@ -15,6 +21,7 @@ Defined in notebook 05.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -129,7 +136,9 @@ def _beam(problem: str, cfg: BeamConfig, cost: Cost, answer_of: AnswerFn | None)
         # A copy of a finished solution is still a finished beam: it counts
         # towards the n, though only the first copy is scored and kept.
         n_done += sum(c.final for c in children)
+        copies: Counter = Counter()  # with dedupe: copies each kept node stands for
         if cfg.dedupe:
+            copies.update(tuple(tree.steps(c.id)) for c in children)
             children = dedupe(tree, children)
         paths = [tree.steps(c.id) for c in children]
         tails: list[list[str]] = [[] for _ in children]
@@ -157,17 +166,24 @@ def _beam(problem: str, cfg: BeamConfig, cost: Cost, answer_of: AnswerFn | None)
                 stopped = f"no beam finished within max_depth={cfg.max_depth}"
             break
         live.sort(key=lambda c: c.value, reverse=True)
-        kept = live[:keep]
-        for rank, c in enumerate(live[keep:], start=keep + 1):
-            tree.prune(
-                c.id,
-                f"ranked {rank} of {len(live)}; beam keeps the top {keep} "
-                f"(value {c.value:.3f}; the last kept: {kept[-1].value:.3f})",
-            )
+        # One place per copy (a deduplicated step stands for all of them).
+        places = [c for c in live for _ in range(copies[tuple(tree.steps(c.id))] or 1)]
+        kept = places[:keep]
+        first_place = {}
+        for rank, c in enumerate(places, start=1):
+            first_place.setdefault(c.id, rank)
+        for c in live:
+            if first_place[c.id] > keep:
+                tree.prune(
+                    c.id,
+                    f"ranked {first_place[c.id]} of {len(places)}; beam keeps "
+                    f"the top {keep} (value {c.value:.3f}; the last kept: "
+                    f"{kept[-1].value:.3f})",
+                )
         if not kept:
             break
-        # n children again; when fewer than n // beam_width beams are left,
-        # each gets more children.
+        # n children again, beam_width per place; when fewer than
+        # n // beam_width places are left, each gets more children.
         parents = [kept[j % len(kept)] for j in range(cfg.n)]
     if finished:
         chosen = choose_node(tree, finished, cfg.select, answer_of)
