@@ -136,11 +136,14 @@ def _beam(problem: str, cfg: BeamConfig, cost: Cost, answer_of: AnswerFn | None)
         # A copy of a finished solution is still a finished beam: it counts
         # towards the n, though only the first copy is scored and kept.
         n_done += sum(c.final for c in children)
-        copies: Counter = Counter()  # with dedupe: copies each kept node stands for
+        copies = Counter(tuple(tree.steps(c.id)) for c in children)
         if cfg.dedupe:
-            copies.update(tuple(tree.steps(c.id)) for c in children)
             children = dedupe(tree, children)
         paths = [tree.steps(c.id) for c in children]
+        # The beams each node stands for: with dedupe, every copy of its path.
+        weight = {
+            c.id: copies[tuple(p)] if cfg.dedupe else 1 for c, p in zip(children, paths)
+        }
         tails: list[list[str]] = [[] for _ in children]
         if cfg.lookahead:
             tails = yield from _lookahead(problem, children, paths, cfg)
@@ -166,8 +169,7 @@ def _beam(problem: str, cfg: BeamConfig, cost: Cost, answer_of: AnswerFn | None)
                 stopped = f"no beam finished within max_depth={cfg.max_depth}"
             break
         live.sort(key=lambda c: c.value, reverse=True)
-        # One place per copy (a deduplicated step stands for all of them).
-        places = [c for c in live for _ in range(copies[tuple(tree.steps(c.id))] or 1)]
+        places = [c for c in live for _ in range(weight[c.id])]  # one per beam
         kept = places[:keep]
         first_place = {}
         for rank, c in enumerate(places, start=1):
