@@ -367,10 +367,73 @@ def separator_loss(model: torch.nn.Module, batch: dict) -> torch.Tensor:
     logits = model(
         input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
     ).logits
-    at = batch["targets"] != IGNORE
+    return _label_loss(logits, batch["targets"])
+
+
+def _label_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    at = targets != IGNORE
     log_p = logits[at].float().log_softmax(-1)
-    y = batch["targets"][at]
+    y = targets[at]
     return -(y * log_p[:, 1] + (1 - y) * log_p[:, 0]).mean()
+
+
+def separator_lm_loss(lm_weight: float):
+    """`separator_loss` plus `lm_weight` times a language-model loss on the
+    tokens of the good prefix (`good_prefix_tokens`), for a `SurprisePRM`
+    trained whole: it learns to judge steps, and stays a language model of
+    right solutions, whose surprise the head reads."""
+
+    def loss(model: torch.nn.Module, batch: dict) -> torch.Tensor:
+        ids, mask = batch["input_ids"], batch["attention_mask"]
+        out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+        labels = _label_loss(out.logits, batch["targets"])
+        use = good_prefix_tokens(ids, batch["targets"], model.config.step_token_id)
+        use &= mask.bool()
+        if not use.any():
+            return labels
+        token_lp = model.token_logprobs(ids, out.hidden_states[-1])
+        return labels - lm_weight * token_lp[use].mean()
+
+    return loss
+
+
+def good_prefix_tokens(
+    input_ids: torch.Tensor, targets: torch.Tensor, step_token_id: int
+) -> torch.Tensor:
+    """True at the solution tokens a language model of right solutions may
+    learn from: those whose next label (at their own step's "\\n", or at a
+    later one where steps carry no label, as in an ORM's data) comes with no
+    bad label at or before it. A PRM's trace is used up to its first bad
+    step, an ORM's only when its answer is right; the problem's tokens and
+    anything after the last label are never used."""
+    labelled = targets != IGNORE
+    bad_so_far = (labelled & (targets < 0.5)).long().cumsum(1).float()
+    at_labels = torch.where(labelled, bad_so_far, torch.full_like(bad_so_far, 1e9))
+    next_label = at_labels.flip(1).cummin(1).values.flip(1)
+    is_sep = (input_ids == step_token_id).long()
+    in_solution = (is_sep.cumsum(1) - is_sep) >= 1
+    return (next_label == 0) & in_solution
+
+
+def _loss_for(model: torch.nn.Module, lm_weight: float):
+    """The scorer's loss: `separator_loss`, with the language-model term when
+    `lm_weight` > 0 (which needs a `SurprisePRM` whose transformer trains)."""
+    if lm_weight < 0:
+        raise ValueError(f"lm_weight must be >= 0, got {lm_weight}.")
+    if not lm_weight:
+        return separator_loss
+    if not hasattr(model, "token_logprobs"):
+        raise ValueError(
+            f"lm_weight={lm_weight} needs a model with a language model inside "
+            f"(a SurprisePRM), not a {type(model).__name__}: pass lm_weight=0."
+        )
+    if not any(p.requires_grad for p in model.transformer.parameters()):
+        raise ValueError(
+            f"lm_weight={lm_weight} trains the language model inside the PRM, "
+            f"but its transformer is frozen: make it with "
+            f"surprise_prm_from_generator(..., frozen=False), or pass lm_weight=0."
+        )
+    return separator_lm_loss(lm_weight)
 
 
 def _tokenizer_for(traces: Sequence[Trace], tokenizer) -> PreTrainedTokenizerFast:
@@ -387,8 +450,10 @@ def train_prm(
     tokenizer: PreTrainedTokenizerFast | None = None,
     model: torch.nn.Module | None = None,
     shape: ModelShape = PRM_SHAPE,
+    lm_weight: float = 0.0,
 ) -> TrainResult:
-    """Train a PRM on labelled traces (loss at each step's "\\n" only).
+    """Train a PRM on labelled traces (loss at each step's "\\n" only;
+    `lm_weight` > 0 adds `separator_lm_loss`'s language-model term).
 
     With `val_traces`, the step AUROC on them is measured every
     `config.eval_every` steps (``val_auroc`` in the history), early stopping
@@ -398,6 +463,7 @@ def train_prm(
     config = config or TrainConfig()
     tok = _tokenizer_for(traces, tokenizer)
     model = model if model is not None else new_prm(tok, shape, seed=config.seed)
+    loss = _loss_for(model, lm_weight)
     context = model.config.n_positions
     examples = prm_examples(tok, traces, context=context)
     evaluate = None
@@ -417,7 +483,7 @@ def train_prm(
     history, steps, wall, reason = fit(
         model,
         examples,
-        separator_loss,
+        loss,
         config,
         pad_id=tok.pad_token_id,
         evaluate=evaluate,
@@ -435,9 +501,12 @@ def train_orm(
     tokenizer: PreTrainedTokenizerFast | None = None,
     model: torch.nn.Module | None = None,
     shape: ModelShape = PRM_SHAPE,
+    lm_weight: float = 0.0,
 ) -> TrainResult:
     """Train an ORM: the PRM's model, with one label per trace, at its last
-    step: `outcomes[i]` says whether trace i's final answer was right.
+    step: `outcomes[i]` says whether trace i's final answer was right
+    (`lm_weight` as in `train_prm`: its language model then learns from the
+    right-answer traces only).
 
     With `val_traces` and `val_outcomes`, ``val_auroc`` is the AUROC of the
     last-step score against the outcome.
@@ -445,6 +514,7 @@ def train_orm(
     config = config or TrainConfig()
     tok = _tokenizer_for(traces, tokenizer)
     model = model if model is not None else new_prm(tok, shape, seed=config.seed)
+    loss = _loss_for(model, lm_weight)
     examples = prm_examples(
         tok, traces, outcomes=outcomes, context=model.config.n_positions
     )
@@ -462,7 +532,7 @@ def train_orm(
     history, steps, wall, reason = fit(
         model,
         examples,
-        separator_loss,
+        loss,
         config,
         pad_id=tok.pad_token_id,
         evaluate=evaluate,

@@ -95,3 +95,93 @@ def test_saved_surprise_prm_reloads_through_the_auto_class(lm, tmp_path):
     got = PRMScorer(loaded, tok2).score_batch(items)
     for w, g in zip(want, got):
         assert g == pytest.approx(w, abs=1e-5)
+
+
+# -- trained whole, with result features ------------------------------------ #
+
+
+def test_result_features_read_only_the_tokens_after_each_steps_marker(lm):
+    model, tok = lm
+    prm = surprise_prm_from_generator(model, tok, result_marker=" =")
+    assert prm.n_features == 6 and prm.classifier.in_features == 32 + 6
+    f, seps = features(prm, tok, WRONG)
+    e = encode_traces(tok, [(PROBLEM, WRONG)])[0]
+    ids = torch.tensor([e.input_ids])
+    with torch.no_grad():
+        lp = prm.token_logprobs(ids, prm.transformer(input_ids=ids).last_hidden_state)
+    lp = lp[0].clamp(min=-20.0)
+    marker = tok(" =", add_special_tokens=False)["input_ids"][0]
+    starts = [seps[0] - len(tok(WRONG[0], add_special_tokens=False)["input_ids"])]
+    starts.append(seps[0] + 1)
+    for step, (start, end) in enumerate(zip(starts, seps)):
+        where = start + e.input_ids[start:end].index(marker)
+        want = lp[where + 1 : end].min()  # "20" in step 1, "10" in step 2
+        assert f[end, 4] == pytest.approx(want.item(), abs=1e-3), step
+    # The solution-wide one keeps step 1's; the problem's own "=" is not read.
+    # (The step-wise minima are computed 1000 nats apart: float32 rounding.)
+    step_min = min(f[seps[0], 4], f[seps[1], 4]).item()
+    assert f[seps[1], 5] == pytest.approx(step_min, abs=1e-3)
+    assert torch.all(f[: starts[0], 4:] == 0)
+
+
+def test_a_result_marker_of_several_tokens_is_refused(lm):
+    model, tok = lm
+    with pytest.raises(ValueError, match="'from both' is [0-9]+ tokens .*not one"):
+        surprise_prm_from_generator(model, tok, result_marker="from both")
+
+
+def test_trained_whole_the_body_learns_and_stays_a_language_model(lm):
+    model, tok = lm
+    prm = surprise_prm_from_generator(model, tok, frozen=False, result_marker=" =")
+    body = {k: v.clone() for k, v in prm.transformer.state_dict().items()}
+    traces = [
+        Trace(PROBLEM, RIGHT, labels=(1, 1)),
+        Trace(PROBLEM, WRONG, labels=(-1, -1)),
+    ] * 8
+    config = TrainConfig(lr=5e-3, max_steps=30, batch_size=16, progress=False)
+    result = train_prm(traces, config, tokenizer=tok, model=prm, lm_weight=1.0)
+    losses = [h["loss"] for h in result.history if "loss" in h]
+    assert losses[-1] < losses[0]
+    changed = [
+        k
+        for k, v in result.model.transformer.state_dict().items()
+        if not torch.equal(v, body[k])
+    ]
+    assert changed, "trained whole, the transformer must change"
+    # It still expects the right result: "10" after "2x =" beats "20".
+    right, seps = features(result.model, tok, RIGHT)
+    wrong, _ = features(result.model, tok, WRONG)
+    assert wrong[seps[0], 4] < right[seps[0], 4] - 1.0
+    a, b = PRMScorer(result.model, tok).score_batch(
+        [(PROBLEM, RIGHT), (PROBLEM, WRONG)]
+    )
+    assert b[0] < 0.5 < min(a)
+
+
+def test_a_language_model_loss_needs_a_language_model_that_can_learn(lm):
+    model, tok = lm
+    traces = [Trace(PROBLEM, RIGHT, labels=(1, 1))]
+    config = TrainConfig(max_steps=1, progress=False)
+    frozen = surprise_prm_from_generator(model, tok)
+    with pytest.raises(ValueError, match="transformer is frozen"):
+        train_prm(traces, config, tokenizer=tok, model=frozen, lm_weight=1.0)
+    with pytest.raises(ValueError, match="lm_weight must be >= 0, got -1"):
+        train_prm(traces, config, tokenizer=tok, model=frozen, lm_weight=-1.0)
+    with pytest.raises(ValueError, match="not a GPT2ForTokenClassification"):
+        train_prm(traces, config, tokenizer=tok, shape=TINY, lm_weight=0.5)
+
+
+def test_saved_whole_trained_prm_with_result_features_reloads(lm, tmp_path):
+    model, tok = lm
+    prm = surprise_prm_from_generator(model, tok, frozen=False, result_marker=" =")
+    with torch.no_grad():
+        prm.classifier.weight.normal_()
+    save_checkpoint(prm, tok, tmp_path / "prm", dtype=torch.float32)
+    loaded, tok2 = load_model(tmp_path / "prm", "prm")
+    assert loaded.config.result_token_id == prm.config.result_token_id
+    assert loaded.n_features == 6
+    items = [(PROBLEM, RIGHT), (PROBLEM, WRONG)]
+    want = PRMScorer(prm, tok).score_batch(items)
+    got = PRMScorer(loaded, tok2).score_batch(items)
+    for w, g in zip(want, got):
+        assert g == pytest.approx(w, abs=1e-5)
