@@ -14,6 +14,7 @@ from prm_edu.training import (
     IGNORE,
     TrainConfig,
     fit,
+    good_prefix_tokens,
     learning_rate,
     prm_examples,
     separator_loss,
@@ -224,6 +225,11 @@ def test_recipe_settings_are_read_with_their_types():
         override(r, ["nonsense=1"])
     with pytest.raises(SystemExit, match="scorer must be one of.*'surprize'"):
         override(r, ["scorer=surprize"])
+    assert r.scorer_lm_weight() == 0.0  # frozen: no language-model loss
+    tuned = override(r, ["scorer=surprise_tuned", "result_marker= =", "lm_weight=0.5"])
+    assert tuned.result_marker == " =" and tuned.scorer_lm_weight() == 0.5
+    with pytest.raises(SystemExit, match="lm_weight must be >= 0, got -1.0"):
+        override(r, ["lm_weight=-1"])
 
 
 @pytest.mark.slow
@@ -260,3 +266,43 @@ def test_a_tiny_build_writes_loadable_checkpoints_with_cards(tmp_path):
     }
     assert not torch.equal(weights["generator"], weights["prm"])
     assert torch.equal(weights["prm"], weights["orm"])
+
+
+@pytest.mark.slow
+def test_a_tiny_game24_build_trains_its_scorers_whole_with_result_features(tmp_path):
+    from prm_edu.build_checkpoints import main
+    from prm_edu.models import load_model
+
+    main(
+        [
+            "--world", "game24", "--scale", "0.005", "--out", str(tmp_path),
+            "--set", "shape.d_model=16", "--set", "shape.n_layers=1",
+            "--set", "shape.n_heads=2", "--set", "val_problems=4",
+        ]
+    )  # fmt: skip
+    models = {}
+    for role in ("prm", "orm"):
+        models[role], tok = load_model(tmp_path / "game24" / role, role)
+        marker = tok(" =", add_special_tokens=False)["input_ids"]
+        assert [models[role].config.result_token_id] == marker
+        assert models[role].n_features == 6
+    # Trained whole: each scorer's language model moved its own way.
+    a, b = (models[r].transformer.h[0].attn.c_attn.weight for r in ("prm", "orm"))
+    assert not torch.equal(a, b)
+
+
+def test_the_language_model_term_learns_from_the_good_prefix_only():
+    sep, ig = 9, IGNORE
+    # problem "1 2 \n", then three steps of two tokens: good, bad, (bad).
+    ids = torch.tensor([[1, 2, sep, 3, 4, sep, 5, 6, sep, 7, 8, sep, 0]])
+    prm = torch.tensor([[ig, ig, ig, ig, ig, 1.0, ig, ig, 0.0, ig, ig, 0.0, ig]])
+    assert good_prefix_tokens(ids, prm, sep).int().tolist() == [
+        [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]
+    ]
+    # An ORM's one label, at the end: every step of a right answer, none of a wrong one.
+    right = torch.tensor([[ig] * 11 + [1.0, ig]])
+    wrong = torch.tensor([[ig] * 11 + [0.0, ig]])
+    assert good_prefix_tokens(ids, right, sep).int().tolist() == [
+        [0] * 3 + [1] * 9 + [0]
+    ]
+    assert not good_prefix_tokens(ids, wrong, sep).any()
