@@ -35,6 +35,7 @@ from prm_edu import metrics
 from prm_edu.data.trace import Trace
 from prm_edu.models.generator import GENERATOR_SHAPE, new_generator
 from prm_edu.models.prm import PRM_SHAPE, ModelShape, PRMScorer, new_prm
+from prm_edu.models.surprise import steps_before
 from prm_edu.models.tokenizer import build_tokenizer, encode_traces
 
 IGNORE = -100  # "no label here": the loss skips these positions
@@ -410,9 +411,7 @@ def good_prefix_tokens(
     bad_so_far = (labelled & (targets < 0.5)).long().cumsum(1).float()
     at_labels = torch.where(labelled, bad_so_far, torch.full_like(bad_so_far, 1e9))
     next_label = at_labels.flip(1).cummin(1).values.flip(1)
-    is_sep = (input_ids == step_token_id).long()
-    in_solution = (is_sep.cumsum(1) - is_sep) >= 1
-    return (next_label == 0) & in_solution
+    return (next_label == 0) & (steps_before(input_ids, step_token_id) >= 1)
 
 
 def _loss_for(model: torch.nn.Module, lm_weight: float):

@@ -232,19 +232,25 @@ def test_recipe_settings_are_read_with_their_types():
         override(r, ["lm_weight=-1"])
 
 
-@pytest.mark.slow
-def test_a_tiny_build_writes_loadable_checkpoints_with_cards(tmp_path):
+def tiny_build(world: str, out, *settings: str) -> None:
+    """`build_checkpoints` for `world` at 0.5% scale with a one-layer model."""
     from prm_edu.build_checkpoints import main
-    from prm_edu.models import load_model, read_card
 
     main(
         [
-            "--world", "equations", "--scale", "0.005", "--out", str(tmp_path),
+            "--world", world, "--scale", "0.005", "--out", str(out),
             "--set", "shape.d_model=16", "--set", "shape.n_layers=1",
             "--set", "shape.n_heads=2", "--set", "val_problems=4",
-            "--set", "tune_levels=None",
+            *(arg for item in settings for arg in ("--set", item)),
         ]
     )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_tiny_build_writes_loadable_checkpoints_with_cards(tmp_path):
+    from prm_edu.models import load_model, read_card
+
+    tiny_build("equations", tmp_path, "tune_levels=None")
     models = {}
     for role in ("generator", "prm", "orm"):
         path = tmp_path / "equations" / role
@@ -270,16 +276,9 @@ def test_a_tiny_build_writes_loadable_checkpoints_with_cards(tmp_path):
 
 @pytest.mark.slow
 def test_a_tiny_game24_build_trains_its_scorers_whole_with_result_features(tmp_path):
-    from prm_edu.build_checkpoints import main
     from prm_edu.models import load_model
 
-    main(
-        [
-            "--world", "game24", "--scale", "0.005", "--out", str(tmp_path),
-            "--set", "shape.d_model=16", "--set", "shape.n_layers=1",
-            "--set", "shape.n_heads=2", "--set", "val_problems=4",
-        ]
-    )  # fmt: skip
+    tiny_build("game24", tmp_path)
     models = {}
     for role in ("prm", "orm"):
         models[role], tok = load_model(tmp_path / "game24" / role, role)

@@ -129,8 +129,7 @@ class SurprisePRM(GPT2PreTrainedModel):
         word tokens, then (with a result marker) for the tokens after the
         step's marker; in units of `SCALE` nats, clipped at `FLOOR`."""
         token_lp = self.token_logprobs(input_ids, hidden).clamp(min=FLOOR)
-        is_sep = (input_ids == self.config.step_token_id).long()
-        seps_before = is_sep.cumsum(1) - is_sep  # the "\n" ends its own step
+        seps_before = steps_before(input_ids, self.config.step_token_id)
         in_solution = seps_before >= 1  # after the problem's "\n"
         # Later steps are shifted down by far more than any log-probability,
         # so a running min over the shifted values restarts at each step.
@@ -151,7 +150,7 @@ class SurprisePRM(GPT2PreTrainedModel):
             kind[ids] = True
             out += lowest(kind[input_ids] & in_solution)
         if self.config.result_token_id is not None:
-            out += lowest(in_solution & after_marker(input_ids, is_sep, self.config))
+            out += lowest(in_solution & after_marker(input_ids, self.config))
         return torch.stack(out, -1) / SCALE
 
     def forward(
@@ -180,15 +179,23 @@ class SurprisePRM(GPT2PreTrainedModel):
         )
 
 
-def after_marker(input_ids: torch.Tensor, is_sep: torch.Tensor, config) -> torch.Tensor:
+def steps_before(input_ids: torch.Tensor, step_token_id: int) -> torch.Tensor:
+    """(batch, length): how many "\\n" come before each token. A "\\n" ends
+    its own step, so 0 is the problem (its "\\n" included), 1 the first step."""
+    is_sep = (input_ids == step_token_id).long()
+    return is_sep.cumsum(1) - is_sep
+
+
+def after_marker(input_ids: torch.Tensor, config) -> torch.Tensor:
     """True at the tokens after the first result marker of their step, up to
     (not including) the step's "\\n"."""
+    is_sep = input_ids == config.step_token_id
     is_marker = (input_ids == config.result_token_id).long()
     markers = is_marker.cumsum(1)
     # Markers counted up to the last "\n" so far: where this step started.
-    at_start = torch.where(is_sep.bool(), markers, torch.zeros_like(markers))
+    at_start = torch.where(is_sep, markers, torch.zeros_like(markers))
     at_start = at_start.cummax(1).values
-    return (markers - is_marker - at_start > 0) & ~is_sep.bool()
+    return (markers - is_marker - at_start > 0) & ~is_sep
 
 
 @torch.no_grad()
