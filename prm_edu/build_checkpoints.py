@@ -126,6 +126,10 @@ class Recipe:
     vocab_size: int = 512
     # Generator: scripted solutions, `error_rate` mistakes per step.
     gen_problems: int = 20000
+    # game24 only: draw the generator's training puzzles with numbers up to
+    # this (`Game24World(highest=...)`) instead of the deck's 1-13, for
+    # thousands more distinct puzzles (its validation ones stay the deck's).
+    gen_highest: int | None = None
     gen_samples_per_problem: int = 1
     error_rate: float = 0.2
     gen_config: TrainConfig = TrainConfig(
@@ -169,6 +173,9 @@ class Recipe:
         lr=1e-3, batch_size=64, max_steps=600, eval_every=200, progress=False
     )
     tune_problems: int = 6000
+    # Levels of the PRM's and ORM's on-policy problems; None: tune_levels,
+    # else the generator's levels.
+    prm_levels: tuple[int, ...] | None = None
     # Other wordings the world's checker accepts (old, new): this share of
     # the PRM's and ORM's on-policy training traces is rewritten with them
     # and relabelled, so that the scorers also read solutions phrased like
@@ -186,6 +193,11 @@ class Recipe:
             raise ValueError(f"scorer must be one of {SCORERS}, got {self.scorer!r}.")
         if self.lm_weight < 0:
             raise ValueError(f"lm_weight must be >= 0, got {self.lm_weight}.")
+        if self.gen_highest is not None and self.world != "game24":
+            raise ValueError(
+                f"gen_highest is for game24's numbers; {self.world} has none: "
+                f"leave it None."
+            )
 
     def scorer_lm_weight(self) -> float:
         """The language-model loss's weight for the PRM and ORM (0: none)."""
@@ -195,7 +207,16 @@ class Recipe:
         return tuple(self.levels) if self.levels else (world.default_level,)
 
     def scorer_levels(self, world) -> tuple[int, ...]:
+        if self.prm_levels:
+            return tuple(self.prm_levels)
         return tuple(self.tune_levels) if self.tune_levels else self.levels_for(world)
+
+    def generator_world(self, world):
+        """The world the generator's training puzzles come from: `world`, or
+        game24 with numbers up to `gen_highest`."""
+        if self.gen_highest is None:
+            return world
+        return type(world)(highest=self.gen_highest)
 
 
 # The reference LM goes on from the generator at a third of its rate.
@@ -281,13 +302,15 @@ def scripted_traces(world, problems, per_problem: int, error_rate: float, seed: 
     ]
 
 
-def scripted_data(world, n, levels, error_rate, seed, per_problem=1):
+def scripted_data(world, n, levels, error_rate, seed, per_problem=1, train_world=None):
     """Training data for a language model: the scripted generator's solutions
-    to `n` "train" problems of `levels` (`per_problem` each), and to 200
-    "val" problems (one each), with `error_rate` mistakes per step."""
+    to `n` "train" problems of `levels` (`per_problem` each; drawn from
+    `train_world` when given), and to 200 "val" problems of `world` (one
+    each), with `error_rate` mistakes per step."""
+    source = train_world or world
     train = scripted_traces(
-        world,
-        mixed_problems(world, n, "train", seed, levels),
+        source,
+        mixed_problems(source, n, "train", seed, levels),
         per_problem,
         error_rate,
         seed,
@@ -454,6 +477,12 @@ def _card(
             (recipe.gen_config if role == "generator" else recipe.prm_config).device
         ),
     }
+    if role != "generator":  # how the scorer was made, as the recipe said
+        card["scorer"] = {
+            "kind": recipe.scorer,
+            "lm_weight": recipe.scorer_lm_weight(),
+            "result_marker": recipe.result_marker,
+        }
     if earlier:
         card["earlier"] = earlier  # the checkpoint this one went on from
     return card
@@ -494,6 +523,7 @@ def build_generator(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
             r.error_rate,
             r.seed,
             r.gen_samples_per_problem,
+            train_world=r.generator_world(world),
         )
         texts = (text for t in scripted for text in (t.problem, *t.steps))
         tok = build_tokenizer(texts, r.vocab_size)
@@ -504,6 +534,9 @@ def build_generator(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
         log(f"[{r.world}] generator: {gen.steps} steps, {gen.wall_time_s:.0f} s")
         model = gen.model
         data.update(_scripted_card(world, scripted, levels, tok))
+        data["distinct_problems"] = len({t.problem for t in scripted})
+        if r.gen_highest is not None:
+            data["numbers_up_to"] = r.gen_highest
     if r.tune_levels:
         scripted, val = scripted_data(
             world, r.tune_problems, r.tune_levels, r.error_rate, r.seed + 11
@@ -541,7 +574,7 @@ def build_generator(recipe: Recipe, out_dir: Path = SHIPPED, log=print) -> dict:
         "held_out": generator_metrics(test, 16),
         "as_drawn": generator_metrics(drawn, 16),
     }
-    for level in r.scorer_levels(world):
+    for level in sorted(set(levels) | set(r.scorer_levels(world))):
         if level != default:
             other = sample(
                 distinct_problems(world, 50, "test", r.seed + 5, level), 4, r.seed + 5

@@ -230,6 +230,27 @@ def test_recipe_settings_are_read_with_their_types():
     assert tuned.result_marker == " =" and tuned.scorer_lm_weight() == 0.5
     with pytest.raises(SystemExit, match="lm_weight must be >= 0, got -1.0"):
         override(r, ["lm_weight=-1"])
+    with pytest.raises(SystemExit, match="gen_highest is for game24"):
+        override(r, ["gen_highest=20"])
+
+
+def test_game24_generator_practises_on_wider_numbers_and_is_checked_on_the_deck():
+    from prm_edu import worlds
+    from prm_edu.build_checkpoints import RECIPES, override, scripted_data, split_of
+
+    world = worlds.get("game24")
+    r = override(RECIPES["game24"], ["gen_highest=20", "prm_levels=2"])
+    assert r.generator_world(world).highest == 20 and r.scorer_levels(world) == (2,)
+    assert override(r, ["gen_highest=None"]).generator_world(world) is world
+    train, val = scripted_data(
+        world, 300, (1, 2, 3), 0.0, 0, train_world=r.generator_world(world)
+    )
+    problems = [world.parse_problem(t.problem) for t in train]
+    assert max(n for p in problems for n in p.numbers) > 13
+    assert {p.level for p in problems} == {1, 2, 3}
+    assert all(split_of(t.problem) == "train" for t in train)
+    assert max(n for t in val for n in world.parse_problem(t.problem).numbers) <= 13
+    assert all(split_of(t.problem) == "val" for t in val)
 
 
 def tiny_build(world: str, out, *settings: str) -> None:
@@ -263,6 +284,11 @@ def test_a_tiny_build_writes_loadable_checkpoints_with_cards(tmp_path):
             # equations' recipe: the LM is a reference trained on right answers
             reference = card["data"]["reference_lm"]
             assert card["data"]["starts_from"] == "reference LM"
+            assert card["scorer"] == {
+                "kind": "surprise",
+                "lm_weight": 0.0,
+                "result_marker": None,
+            }
             assert reference["right_answer_share"] == 1.0
             assert reference["training"]["steps"] >= 2
     # ... which is not the generator any more, and is the same in both scorers.
@@ -276,12 +302,18 @@ def test_a_tiny_build_writes_loadable_checkpoints_with_cards(tmp_path):
 
 @pytest.mark.slow
 def test_a_tiny_game24_build_trains_its_scorers_whole_with_result_features(tmp_path):
-    from prm_edu.models import load_model
+    from prm_edu.models import load_model, read_card
 
     tiny_build("game24", tmp_path)
     models = {}
     for role in ("prm", "orm"):
         models[role], tok = load_model(tmp_path / "game24" / role, role)
+        card = read_card(tmp_path / "game24" / role)
+        assert card["scorer"] == {
+            "kind": "surprise_tuned",
+            "lm_weight": 1.0,
+            "result_marker": " =",
+        }
         marker = tok(" =", add_special_tokens=False)["input_ids"]
         assert [models[role].config.result_token_id] == marker
         assert models[role].n_features == 6

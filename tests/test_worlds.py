@@ -410,6 +410,22 @@ def test_game24_levels_follow_the_number_of_solutions():
             assert G24.parse_problem(problem.text).level == level
 
 
+def test_game24_practice_puzzles_go_beyond_the_deck():
+    from prm_edu.worlds.game24 import Game24World
+
+    deck = [n for p in G24.sample(300, seed=2) for n in p.numbers]
+    assert max(deck) == 13 and min(deck) >= 1
+    wide = Game24World(highest=20).sample(300, seed=2, level=2)
+    numbers = [n for p in wide for n in p.numbers]
+    assert max(numbers) == 20
+    assert all(5 <= count_solutions(p.numbers) <= 11 for p in wide)
+    # The same statements read back as ordinary problems of the game.
+    assert G24.parse_problem(wide[0].text).numbers == wide[0].numbers
+    for bad in (12, 100, 20.5):
+        with pytest.raises(ValueError, match=f"highest must be .*got {bad!r}"):
+            Game24World(highest=bad)
+
+
 _SIDE = st.lists(
     st.tuples(st.integers(-20, 20), st.sampled_from(["x", "", "(x + 1)", "(2x - 3)"])),
     min_size=1,

@@ -21,7 +21,9 @@ exactly from the four numbers, must really make 24, so a solution that
 only *claims* 24 after a slip is not graded right. Levels: by how many distinct
 solutions the numbers have (`count_solutions`): 1 has 12 or more, 2 has 5 to
 11, 3 has 1 to 4. Only solvable problems
-are sampled. Defined in notebook 05.
+are sampled, from the cards 1 to 13 (`Game24World(highest=20)` draws practice
+puzzles with numbers up to 20; any four numbers up to 99 can be posed).
+Defined in notebook 05.
 """
 
 from __future__ import annotations
@@ -418,6 +420,16 @@ class Game24World(World):
     levels = (1, 2, 3)
     default_level = 2
 
+    def __init__(self, highest: int = 13):
+        """`highest`: the largest number `sample` draws (a deck's 13 by
+        default; more gives more distinct puzzles, e.g. for training)."""
+        if not isinstance(highest, int) or not 13 <= highest <= _MAX_NUMBER:
+            raise ValueError(
+                f"highest must be a whole number from 13 to {_MAX_NUMBER}, "
+                f"got {highest!r}."
+            )
+        self.highest = highest
+
     def parse_problem(self, text: str) -> Game24Problem:
         """A problem from four whole numbers, `"4 4 6 8"` (commas allowed)."""
         body = normalize(text).replace(",", " ").strip()
@@ -445,7 +457,7 @@ class Game24World(World):
 
     def _sample_one(self, rng: random.Random, level: int) -> Game24Problem:
         while True:
-            numbers = sorted(rng.randint(1, 13) for _ in range(4))
+            numbers = sorted(rng.randint(1, self.highest) for _ in range(4))
             n = count_solutions(numbers)
             if n and _level(n) == level:
                 return Game24Problem(" ".join(map(str, numbers)), level, tuple(numbers))
