@@ -22,6 +22,7 @@ from prm_edu.models import (
     new_generator,
     new_prm,
     save_checkpoint,
+    sharpen,
 )
 from prm_edu.models.checkpoints import SHIPPED
 from prm_edu.models.prm import prm_from_generator
@@ -199,6 +200,22 @@ def test_generator_refuses_bad_temperature_and_stops_at_the_context(tok):
     assert step == GeneratedStep(text="", n_tokens=0, final=False)
     with pytest.raises(UnknownCharacterError, match="cannot be represented"):
         gen.next_steps([("Solve 2x \u2264 4.", [])])
+
+
+def test_sharpen_divides_the_logits_by_the_temperature(tok):
+    model = new_generator(tok, TINY, seed=0)
+    ids = tok(PROBLEM + "\n", return_tensors="pt").input_ids
+    with torch.no_grad():
+        before = model(ids).logits
+        sharpen(model, 0.5)
+        after = model(ids).logits
+    assert torch.allclose(after, before / 0.5, atol=1e-5)
+    # Greedy steps do not change; the distribution is only sharper.
+    probs = [x[0, -1].softmax(-1).max() for x in (before, after)]
+    assert probs[1] > probs[0]
+    for bad in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match=f"positive number, got {bad}"):
+            sharpen(model, bad)
 
 
 # --------------------------------------------------------------------------- #

@@ -232,6 +232,8 @@ def test_recipe_settings_are_read_with_their_types():
         override(r, ["lm_weight=-1"])
     with pytest.raises(SystemExit, match="gen_highest is for game24"):
         override(r, ["gen_highest=20"])
+    with pytest.raises(SystemExit, match="gen_temperature must be a positive.*got 0"):
+        override(r, ["gen_temperature=0"])
 
 
 def test_game24_generator_practises_on_wider_numbers_and_is_checked_on_the_deck():
@@ -239,7 +241,7 @@ def test_game24_generator_practises_on_wider_numbers_and_is_checked_on_the_deck(
     from prm_edu.build_checkpoints import RECIPES, override, scripted_data, split_of
 
     world = worlds.get("game24")
-    r = override(RECIPES["game24"], ["gen_highest=20", "prm_levels=2"])
+    r = RECIPES["game24"]
     assert r.generator_world(world).highest == 20 and r.scorer_levels(world) == (2,)
     assert override(r, ["gen_highest=None"]).generator_world(world) is world
     train, val = scripted_data(
@@ -305,6 +307,8 @@ def test_a_tiny_game24_build_trains_its_scorers_whole_with_result_features(tmp_p
     from prm_edu.models import load_model, read_card
 
     tiny_build("game24", tmp_path)
+    data = read_card(tmp_path / "game24" / "generator")["data"]
+    assert data["numbers_up_to"] == 20 and data["temperature_folded_in"] == 0.7
     models = {}
     for role in ("prm", "orm"):
         models[role], tok = load_model(tmp_path / "game24" / role, role)

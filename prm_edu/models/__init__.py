@@ -5,7 +5,7 @@
   (or ORM), new or started from a generator's weights, and the scorer that
   reads P(good) at each step's "\\n" (a `StepScorer`).
 - `new_generator`, `Generator`: a tiny GPT-2 that writes one step at a time
-  (a `StepGenerator`).
+  (a `StepGenerator`); `sharpen` folds a sampling temperature into it.
 - `save_checkpoint`, `load_model`: safetensors folders, checked on load.
 - `load_prm(world)`, `load_orm(world)`, `load_generator(world)`: the trained
   checkpoints that ship with the package.
@@ -24,7 +24,12 @@ from prm_edu.models.checkpoints import (
     save_checkpoint,
     shipped_path,
 )
-from prm_edu.models.generator import GENERATOR_SHAPE, Generator, new_generator
+from prm_edu.models.generator import (
+    GENERATOR_SHAPE,
+    Generator,
+    new_generator,
+    sharpen,
+)
 from prm_edu.models.prm import (
     PRM_SHAPE,
     ModelShape,
@@ -62,6 +67,7 @@ __all__ = [
     "prm_from_generator",
     "read_card",
     "save_checkpoint",
+    "sharpen",
     "shipped_path",
     "surprise_prm_from_generator",
 ]

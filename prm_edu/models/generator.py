@@ -37,6 +37,23 @@ def new_generator(
     return GPT2LMHeadModel(shape.gpt2_config(tok))
 
 
+def sharpen(model: GPT2LMHeadModel, temperature: float) -> GPT2LMHeadModel:
+    """Fold a sampling temperature into `model`, in place: its logits become
+    the old ones divided by `temperature`, so that sampling it at
+    temperature t samples the old model at t * `temperature`. GPT-2's logits
+    are linear in the output of its final layer norm, so dividing that norm's
+    weight and bias divides them exactly. Returns `model`."""
+    if not (temperature > 0) or temperature == float("inf"):
+        raise ValueError(
+            f"temperature to fold in must be a positive number, got {temperature}."
+        )
+    norm = model.transformer.ln_f
+    with torch.no_grad():
+        norm.weight.div_(temperature)
+        norm.bias.div_(temperature)
+    return model
+
+
 class Generator:
     """Samples the next step of many partial solutions in one batch.
 
