@@ -25,8 +25,9 @@ def test_reports_shipped_models_and_both_fresh_prms(monkeypatch):
     r = out["worlds"]["equations"]
     assert {"generator", "prm", "orm", "fresh_prm", "fresh_surprise_prm"} <= set(r)
     assert r["generator"]["held_out"]["problems"] == 4
-    assert r["prm"]["score_1000_traces_s"] > 0
+    passes = r["prm"]["score_1000_traces_passes_s"]
+    assert len(passes) == 3 and r["prm"]["score_1000_traces_s"] == sorted(passes)[1]
     for key in ("fresh_prm", "fresh_surprise_prm"):
         assert r[key]["steps"] == 2 and r[key]["train_traces"] == 12
     text = bench.format_text(out)
-    assert "fine-tuned" in text and "surprise" in text
+    assert "fine-tuned" in text and "surprise" in text and "1,000 traces" in text
