@@ -25,7 +25,7 @@ from prm_edu.models import (
     sharpen,
 )
 from prm_edu.models.checkpoints import SHIPPED
-from prm_edu.models.prm import prm_from_generator
+from prm_edu.models.prm import plan_batches, prm_from_generator
 from prm_edu.protocols import GeneratedStep, StepGenerator, StepScorer
 
 PROBLEM = "Solve 2x + 5 = 15."
@@ -96,6 +96,40 @@ def test_batch_matches_single_and_prefix_scores_do_not_change(scorer):
         assert row == pytest.approx(scorer.score(p, s), abs=1e-5)
     # Causal: step 1 of B scores the same alone and with step 2 after it.
     assert batch[1][0] == pytest.approx(batch[2][0], abs=1e-5)
+
+
+LONG_PROBLEM = "Solve 2x + 5 = 15, then check x by putting it back."
+SHORT_STEPS = [["x = 5"], ["2x = 10", "x = 5"], ["x = 10"], ["2x = 20"]]
+
+
+def test_traces_of_a_problem_share_its_keys_and_values_with_the_same_scores(tok):
+    """Two problems of different lengths in the same batches: each row's
+    steps must go on from its own problem (positions, mask), not the longest."""
+    model = new_prm(tok, TINY, seed=1)
+    items = [(p, s) for p in (LONG_PROBLEM, PROBLEM) for s in SHORT_STEPS]
+    shared = PRMScorer(model, tok, batch_size=6)
+    alone = PRMScorer(model, tok, batch_size=6, share_prefix=False)
+    got, want = shared.score_batch(items), alone.score_batch(items)
+    for g, w in zip(got, want):
+        assert g == pytest.approx(w, abs=1e-5)
+    # Each problem ran once per batch, not once per trace.
+    assert shared.usage.tokens < 0.7 * alone.usage.tokens
+    assert shared.usage.forward_passes == 2 * alone.usage.forward_passes == 4
+
+
+def test_batches_share_a_problem_only_when_that_saves_work():
+    long, short = list(range(40)), [1, 2]
+    steps = [[90, 91], [90, 91, 92, 93], [90]]
+    rows = [p + s for p in (long, long[:30]) for s in steps]
+    batches, shared = plan_batches(rows, [40] * 3 + [30] * 3, batch_size=4)
+    assert shared and sorted(i for b in batches for i in b) == list(range(6))
+    # A problem of two tokens before steps of ten: not worth a second pass.
+    rows = [short + list(range(50, 60 + k)) for k in range(4)]
+    batches, shared = plan_batches(rows, [2] * 4, batch_size=2)
+    assert not shared and batches == [[0, 1], [2, 3]]
+    assert plan_batches(rows, [0] * 4, batch_size=8) == ([[0, 1, 2, 3]], False)
+    with pytest.raises(ValueError, match="batch_size must be at least 1, got 0"):
+        plan_batches(rows, [2] * 4, batch_size=0)
 
 
 @pytest.mark.parametrize(

@@ -124,6 +124,25 @@ def test_result_features_read_only_the_tokens_after_each_steps_marker(lm):
     assert torch.all(f[: starts[0], 4:] == 0)
 
 
+def test_shared_problem_keys_and_values_give_the_same_features_and_scores(lm):
+    """The scorer runs the problem once and the steps from its "\\n" on:
+    every surprise feature (step counts, result markers, the token after the
+    problem) must come out as over the whole text."""
+    model, tok = lm
+    prm = surprise_prm_from_generator(model, tok, result_marker=" =")
+    torch.manual_seed(0)
+    torch.nn.init.normal_(prm.classifier.weight)  # not the zero start
+    steps = [["2x = 10"], ["2x = 20", "x = 10"], ["2x = 10", "x = 5"], ["x = 5"]]
+    items = [(PROBLEM, s) for s in steps]
+    shared = PRMScorer(prm, tok, batch_size=4)
+    alone = PRMScorer(prm, tok, batch_size=4, share_prefix=False)
+    got, want = shared.score_batch(items), alone.score_batch(items)
+    assert shared.usage.tokens < alone.usage.tokens  # it did share
+    for g, w in zip(got, want):
+        assert g == pytest.approx(w, abs=1e-5)
+    assert len({round(x, 4) for row in want for x in row}) > 3  # not constant
+
+
 def test_a_result_marker_of_several_tokens_is_refused(lm):
     model, tok = lm
     with pytest.raises(ValueError, match="'from both' is [0-9]+ tokens .*not one"):

@@ -16,12 +16,12 @@ pair of calls samples exactly what the model would.
 
 from __future__ import annotations
 
-import inspect
 from typing import Sequence
 
 import torch
 from transformers import GPT2LMHeadModel, PreTrainedTokenizerFast
 
+from prm_edu.models.kv_cache import CACHE_ARG, cache_of
 from prm_edu.models.prm import ModelShape, context_of
 from prm_edu.models.tokenizer import encode_traces, separator_id
 from prm_edu.protocols import GeneratedStep, State, Usage
@@ -157,7 +157,7 @@ class Generator:
             use_cache=True,
         )
         self.usage.forward_passes += 1
-        cache, last_logits = _cache_of(out), out.logits[:, -1]
+        cache, last_logits = cache_of(out), out.logits[:, -1]
         if len(unique) < n:
             cache.reorder_cache(row_of.to(dev))
             last_logits, mask, positions = (
@@ -198,10 +198,10 @@ class Generator:
                 attention_mask=mask.to(dev),
                 position_ids=last_pos[:, None].to(dev),
                 use_cache=True,
-                **{_CACHE_ARG: cache},
+                **{CACHE_ARG: cache},
             )
             self.usage.forward_passes += 1
-            cache, last_logits = _cache_of(out), out.logits[:, -1]
+            cache, last_logits = cache_of(out), out.logits[:, -1]
         steps = []
         for toks, fin in zip(tokens, final):
             body = toks[:-1] if toks and toks[-1] == self._sep else toks
@@ -217,20 +217,6 @@ class Generator:
             return int(logits.argmax()) == self._eos
         probs = (logits / temperature).softmax(-1)
         return bool(torch.rand((), generator=rng) < probs[self._eos])
-
-
-# transformers 5 renamed the key-value cache argument `past_key_values` to
-# `cache`; accept both so the course runs on either major version.
-_CACHE_ARG = (
-    "cache"
-    if "cache" in inspect.signature(GPT2LMHeadModel.forward).parameters
-    else "past_key_values"
-)
-
-
-def _cache_of(out):
-    cache = out.get("cache")
-    return out.get("past_key_values") if cache is None else cache
 
 
 def _draw(logits: torch.Tensor, temperature: float, rng) -> torch.Tensor:

@@ -21,9 +21,15 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import torch
-from transformers import GPT2Config, GPT2ForTokenClassification, PreTrainedTokenizerFast
+from transformers import (
+    GPT2Config,
+    GPT2ForTokenClassification,
+    GPT2Model,
+    PreTrainedTokenizerFast,
+)
 
-from prm_edu.models.tokenizer import encode_traces
+from prm_edu.models.kv_cache import CACHE_ARG, cache_of
+from prm_edu.models.tokenizer import encode_traces, separator_id
 from prm_edu.protocols import State, Usage
 
 GOOD_LABEL = 1  # index of "good" in the 2-label head
@@ -141,6 +147,12 @@ def check_length(n_tokens: int, model, what: str) -> None:
         )
 
 
+# Share each problem's keys and values when that cuts the tokens a batch
+# runs (padding included) by at least a quarter: the shared plan runs two
+# passes per batch, and groups traces by problem, which pads more.
+SHARE_BELOW = 0.75
+
+
 class PRMScorer:
     """Step scores from a token-classification PRM (a `StepScorer`).
 
@@ -148,6 +160,14 @@ class PRMScorer:
     good, from one forward pass over the whole trace. `score_batch(items)`
     does many traces, padded into batches of up to `batch_size`. `usage`
     counts forward passes and tokens read, so searches can report their cost.
+
+    Traces of the same problem share its keys and values when that saves
+    work (`plan_batches`): the problem runs once per batch and each trace's
+    steps run on top of it, with the same scores (the model is causal: the
+    problem's tokens never see the steps). Best-of-N scores N traces of each
+    problem, so an arithmetic problem (more than half of its traces' tokens)
+    is read once, not N times. Only GPT-2 models share (the course's PRMs,
+    ORMs and `SurprisePRM`); ``share_prefix=False`` turns it off.
 
     Refused with an error that says why: an empty step list, an empty step,
     a step with a newline, characters the tokenizer cannot represent
@@ -162,12 +182,14 @@ class PRMScorer:
         *,
         batch_size: int = 64,
         device: str | torch.device | None = None,
+        share_prefix: bool = True,
     ):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.device = torch.device(device) if device else model.device
         self.model.to(self.device)
+        self.share_prefix = share_prefix and isinstance(model.base_model, GPT2Model)
         self.usage = Usage()
 
     def score(self, problem: str, steps: Sequence[str]) -> list[float]:
@@ -179,14 +201,24 @@ class PRMScorer:
         encoded = encode_traces(self.tokenizer, list(items))
         for i, e in enumerate(encoded):
             check_length(len(e.input_ids), self.model, f"trace {i}")
-        # Similar lengths together: less padding, fewer wasted tokens.
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i].input_ids))
+        rows = [e.input_ids for e in encoded]
+        # The problem is everything before its own "\n" (the first one).
+        sep = separator_id(self.tokenizer)
+        cuts = [r.index(sep) if self.share_prefix else 0 for r in rows]
+        batches, shared = plan_batches(rows, cuts, self.batch_size)
         out: list[list[float]] = [[] for _ in encoded]
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            probs = self._good_probs([encoded[i].input_ids for i in chunk])
+        for chunk in batches:
+            if shared:
+                probs = self._good_probs_shared(
+                    [rows[i][: cuts[i]] for i in chunk],
+                    [rows[i][cuts[i] :] for i in chunk],
+                )
+            else:
+                probs = self._good_probs([rows[i] for i in chunk])
             for row, i in enumerate(chunk):
-                out[i] = probs[row, encoded[i].separators].tolist()
+                start = cuts[i] if shared else 0
+                at = [s - start for s in encoded[i].separators]
+                out[i] = probs[row, at].tolist()
         return out
 
     @torch.inference_mode()
@@ -194,16 +226,93 @@ class PRMScorer:
         ids, mask = pad_right(rows, self.tokenizer.pad_token_id)
         logits = self.model(
             input_ids=ids.to(self.device), attention_mask=mask.to(self.device)
-        ).logits.float()
+        ).logits
         self.usage.forward_passes += 1
         self.usage.tokens += int(mask.sum())
-        real = logits[mask.to(self.device).bool()]
+        return self._read(logits, mask)
+
+    @torch.inference_mode()
+    def _good_probs_shared(
+        self, problems: list[list[int]], rest: list[list[int]]
+    ) -> torch.Tensor:
+        """Like `_good_probs`, for rows ``problems[i] + rest[i]``: each
+        distinct problem runs once, the rest on its cached keys and values;
+        the result's columns are the positions in `rest`."""
+        dev = self.device
+        distinct = list(dict.fromkeys(map(tuple, problems)))
+        index = {p: k for k, p in enumerate(distinct)}
+        which = torch.tensor([index[tuple(p)] for p in problems])
+        p_ids, p_mask = pad_right(
+            [list(p) for p in distinct], self.tokenizer.pad_token_id
+        )
+        out = self.model.base_model(
+            input_ids=p_ids.to(dev), attention_mask=p_mask.to(dev), use_cache=True
+        )
+        cache = cache_of(out)
+        cache.reorder_cache(which.to(dev))  # one copy of its problem per row
+        ids, mask = pad_right(rest, self.tokenizer.pad_token_id)
+        # Positions go on from each row's own problem length (not the padding).
+        positions = p_mask.sum(1)[which, None] + torch.arange(ids.shape[1])
+        logits = self.model(
+            input_ids=ids.to(dev),
+            attention_mask=torch.cat([p_mask[which], mask], 1).to(dev),
+            position_ids=positions.to(dev),
+            **{CACHE_ARG: cache},
+        ).logits
+        self.usage.forward_passes += 2
+        self.usage.tokens += int(p_mask.sum() + mask.sum())
+        return self._read(logits, mask)
+
+    def _read(self, logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        logits = logits.float()
+        real = logits[mask.to(logits.device).bool()]
         if not torch.isfinite(real).all():
             raise FloatingPointError(
                 "the model produced NaN or infinite logits: its weights are "
                 "broken (reload the checkpoint or retrain it)."
             )
         return logits.softmax(-1)[..., GOOD_LABEL].cpu()
+
+
+def plan_batches(
+    rows: Sequence[Sequence[int]], cuts: Sequence[int], batch_size: int
+) -> tuple[list[list[int]], bool]:
+    """Batches of row indices for scoring, and whether to share prefixes.
+
+    Alone: rows sorted by length, so that similar lengths pad together.
+    Shared: the rows of each prefix (``rows[i][:cuts[i]]``, the problem)
+    together, each prefix run once per batch. Counting the tokens each plan
+    runs, padding included, the shared plan is taken when it runs under
+    `SHARE_BELOW` of the other's. A cut of 0 means no prefix to share.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+    n = len(rows)
+    alone = _chunks(sorted(range(n), key=lambda i: len(rows[i])), batch_size)
+    cost_alone = sum(len(b) * max(len(rows[i]) for i in b) for b in alone)
+    groups: dict[tuple, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(tuple(rows[i][: cuts[i]]), []).append(i)
+    if () in groups:
+        return alone, False
+    rest = [len(rows[i]) - cuts[i] for i in range(n)]
+    for g in groups.values():
+        g.sort(key=lambda i: rest[i])
+    # Problems whose traces are alike in length next to each other.
+    order = sorted(groups.values(), key=lambda g: rest[g[len(g) // 2]])
+    shared = _chunks([i for g in order for i in g], batch_size)
+    cost_shared = sum(
+        len({tuple(rows[i][: cuts[i]]) for i in b}) * max(cuts[i] for i in b)
+        + len(b) * max(rest[i] for i in b)
+        for b in shared
+    )
+    if cost_shared < SHARE_BELOW * cost_alone:
+        return shared, True
+    return alone, False
+
+
+def _chunks(order: list[int], size: int) -> list[list[int]]:
+    return [order[s : s + size] for s in range(0, len(order), size)]
 
 
 def pad_right(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -63,6 +63,7 @@ from transformers import (
 )
 from transformers.modeling_outputs import TokenClassifierOutput
 
+from prm_edu.models.kv_cache import CACHE_ARG
 from prm_edu.models.prm import HEAD_FIELDS
 from prm_edu.models.tokenizer import STEP_SEPARATOR, encode_traces
 
@@ -159,10 +160,18 @@ class SurprisePRM(GPT2PreTrainedModel):
         attention_mask: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
+        position_ids: torch.Tensor | None = None,
         **kwargs,
     ) -> TokenClassifierOutput:
+        # With a cache of the problem's keys and values (`PRMScorer` shares
+        # them), `input_ids` starts at the problem's "\n": the features of
+        # every later token come out as over the whole text, since the
+        # problem is never checked and its "\n" starts the step count.
         hidden = self.transformer(
-            input_ids=input_ids, attention_mask=attention_mask
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            **{CACHE_ARG: kwargs.get(CACHE_ARG)},
         ).last_hidden_state
         features = self.surprise_features(input_ids, hidden)
         logits = self.classifier(torch.cat([hidden, features.to(hidden.dtype)], -1))

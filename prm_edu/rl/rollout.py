@@ -23,7 +23,7 @@ from transformers import PreTrainedTokenizerFast
 
 # The generator's cache-argument shim (transformers 4 vs 5) is reused, not
 # copied, so both samplers follow the same library version rules.
-from prm_edu.models.generator import _CACHE_ARG, _cache_of
+from prm_edu.models.kv_cache import CACHE_ARG, cache_of
 from prm_edu.models.tokenizer import encode_prompt, separator_id
 
 # Which sampling rule applied at a token: it decides which tokens were banned.
@@ -206,7 +206,7 @@ def sample_rollouts(
             attention_mask=mask,
             position_ids=last_pos[:, None],
             use_cache=True,
-            **{_CACHE_ARG: _cache_of(out)},
+            **{CACHE_ARG: cache_of(out)},
         )
     return _pack(tok, problems, group_size, prompts, tokens, steps_of, rules, finished)
 
