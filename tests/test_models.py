@@ -99,7 +99,10 @@ def test_batch_matches_single_and_prefix_scores_do_not_change(scorer):
 
 
 LONG_PROBLEM = "Solve 2x + 5 = 15, then check x by putting it back."
-SHORT_STEPS = [["x = 5"], ["2x = 10", "x = 5"], ["x = 10"], ["2x = 20"]]
+# Sixteen short solutions: best-of-16's shape, where sharing pays.
+SHORT_STEPS = [[f"x = {k}"] for k in range(8)] + [
+    [f"2x = {2 * k}", f"x = {k}"] for k in range(8)
+]
 
 
 def test_traces_of_a_problem_share_its_keys_and_values_with_the_same_scores(tok):
@@ -107,24 +110,30 @@ def test_traces_of_a_problem_share_its_keys_and_values_with_the_same_scores(tok)
     steps must go on from its own problem (positions, mask), not the longest."""
     model = new_prm(tok, TINY, seed=1)
     items = [(p, s) for p in (LONG_PROBLEM, PROBLEM) for s in SHORT_STEPS]
-    shared = PRMScorer(model, tok, batch_size=6)
-    alone = PRMScorer(model, tok, batch_size=6, share_prefix=False)
+    shared = PRMScorer(model, tok, batch_size=20)
+    alone = PRMScorer(model, tok, batch_size=20, share_prefix=False)
     got, want = shared.score_batch(items), alone.score_batch(items)
     for g, w in zip(got, want):
         assert g == pytest.approx(w, abs=1e-5)
     # Each problem ran once per batch, not once per trace.
-    assert shared.usage.tokens < 0.7 * alone.usage.tokens
+    assert shared.usage.tokens < 0.5 * alone.usage.tokens
     assert shared.usage.forward_passes == 2 * alone.usage.forward_passes == 4
+    # Three candidate steps of one problem (a tree search's depth): alone.
+    before = shared.usage.snapshot()
+    shared.score_batch([(LONG_PROBLEM, s) for s in SHORT_STEPS[:3]])
+    assert shared.usage.since(before).forward_passes == 1
 
 
 def test_batches_share_a_problem_only_when_that_saves_work():
-    long, short = list(range(40)), [1, 2]
-    steps = [[90, 91], [90, 91, 92, 93], [90]]
+    long = list(range(40))
+    steps = [[90] * (1 + k % 4) for k in range(16)]
     rows = [p + s for p in (long, long[:30]) for s in steps]
-    batches, shared = plan_batches(rows, [40] * 3 + [30] * 3, batch_size=4)
-    assert shared and sorted(i for b in batches for i in b) == list(range(6))
-    # A problem of two tokens before steps of ten: not worth a second pass.
-    rows = [short + list(range(50, 60 + k)) for k in range(4)]
+    cuts = [40] * 16 + [30] * 16
+    batches, shared = plan_batches(rows, cuts, batch_size=16)
+    assert shared and sorted(i for b in batches for i in b) == list(range(32))
+    assert all(len({cuts[i] for i in b}) == 1 for b in batches)  # by problem
+    # A problem of two tokens before steps of ten or more: not worth it.
+    rows = [[1, 2] + list(range(50, 60 + k)) for k in range(4)]
     batches, shared = plan_batches(rows, [2] * 4, batch_size=2)
     assert not shared and batches == [[0, 1], [2, 3]]
     assert plan_batches(rows, [0] * 4, batch_size=8) == ([[0, 1, 2, 3]], False)

@@ -131,11 +131,13 @@ def test_shared_problem_keys_and_values_give_the_same_features_and_scores(lm):
     model, tok = lm
     prm = surprise_prm_from_generator(model, tok, result_marker=" =")
     torch.manual_seed(0)
-    torch.nn.init.normal_(prm.classifier.weight)  # not the zero start
-    steps = [["2x = 10"], ["2x = 20", "x = 10"], ["2x = 10", "x = 5"], ["x = 5"]]
-    items = [(PROBLEM, s) for s in steps]
-    shared = PRMScorer(prm, tok, batch_size=4)
-    alone = PRMScorer(prm, tok, batch_size=4, share_prefix=False)
+    torch.nn.init.normal_(prm.classifier.weight, std=0.1)  # not the zero start
+    steps = [[f"2x = {k}"] for k in range(32)]  # best-of-64's shape
+    steps += [[f"2x = {k}", f"x = {k % 7}"] for k in range(32)]
+    # A long statement before short steps: sharing it pays.
+    items = [(PROBLEM + ", then check x by putting it back.", s) for s in steps]
+    shared = PRMScorer(prm, tok)
+    alone = PRMScorer(prm, tok, share_prefix=False)
     got, want = shared.score_batch(items), alone.score_batch(items)
     assert shared.usage.tokens < alone.usage.tokens  # it did share
     for g, w in zip(got, want):
