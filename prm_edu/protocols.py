@@ -63,8 +63,10 @@ class StepGenerator(Protocol):
 class StepScorer(Protocol):
     """Gives each step of a trace the probability that it is good.
 
-    `score` handles one trace, `score_batch` many, each in one forward pass per
-    batch. `usage.tokens` counts tokens scored.
+    `score` handles one trace, `score_batch` many, batched: every step of a
+    trace is scored in the same forward pass (`PRMScorer` may first run a
+    problem shared by many traces once, on its own). `usage.tokens` counts
+    tokens scored.
     """
 
     usage: Usage
