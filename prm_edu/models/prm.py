@@ -297,11 +297,12 @@ def plan_batches(
     n = len(rows)
     alone = _chunks(sorted(range(n), key=lambda i: len(rows[i])), batch_size)
     cost_alone = sum(PASS_TOKENS + len(b) * max(len(rows[i]) for i in b) for b in alone)
-    groups: dict[tuple, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(tuple(rows[i][: cuts[i]]), []).append(i)
-    if () in groups:
+    if 0 in cuts:
         return alone, False
+    prefixes = [tuple(r[:c]) for r, c in zip(rows, cuts)]
+    groups: dict[tuple, list[int]] = {}
+    for i, p in enumerate(prefixes):
+        groups.setdefault(p, []).append(i)
     rest = [len(rows[i]) - cuts[i] for i in range(n)]
     for g in groups.values():
         g.sort(key=lambda i: rest[i])
@@ -310,7 +311,7 @@ def plan_batches(
     shared = _chunks([i for g in order for i in g], batch_size)
     cost_shared = sum(
         2 * PASS_TOKENS
-        + len({tuple(rows[i][: cuts[i]]) for i in b}) * max(cuts[i] for i in b)
+        + len({prefixes[i] for i in b}) * max(cuts[i] for i in b)
         + len(b) * max(rest[i] for i in b)
         for b in shared
     )

@@ -21,8 +21,8 @@ from typing import Sequence
 import torch
 from transformers import PreTrainedTokenizerFast
 
-# The generator's cache-argument shim (transformers 4 vs 5) is reused, not
-# copied, so both samplers follow the same library version rules.
+# The cache-argument shim (transformers 4 vs 5) is shared with the generator
+# and the PRM scorer, not copied, so all follow the same version rules.
 from prm_edu.models.kv_cache import CACHE_ARG, cache_of
 from prm_edu.models.tokenizer import encode_prompt, separator_id
 
