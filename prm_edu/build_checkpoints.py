@@ -52,7 +52,7 @@ from prm_edu.data.trace import Trace
 from prm_edu.generation import sample_solutions
 from prm_edu.labels import exact_labels
 from prm_edu.models.checkpoints import SHIPPED, load_model, read_card, save_checkpoint
-from prm_edu.models.generator import Generator, sharpen
+from prm_edu.models.generator import Generator, check_fold_temperature, sharpen
 from prm_edu.models.prm import ModelShape, PRMScorer, prm_from_generator
 from prm_edu.models.surprise import surprise_prm_from_generator
 from prm_edu.models.tokenizer import build_tokenizer
@@ -198,11 +198,7 @@ class Recipe:
             raise ValueError(f"scorer must be one of {SCORERS}, got {self.scorer!r}.")
         if self.lm_weight < 0:
             raise ValueError(f"lm_weight must be >= 0, got {self.lm_weight}.")
-        if not (0 < self.gen_temperature < float("inf")):
-            raise ValueError(
-                f"gen_temperature must be a positive number, got "
-                f"{self.gen_temperature}; 1 leaves the generator as trained."
-            )
+        check_fold_temperature(self.gen_temperature, "gen_temperature")
         if self.gen_highest is not None and self.world != "game24":
             raise ValueError(
                 f"gen_highest is for game24's numbers; {self.world} has none: "

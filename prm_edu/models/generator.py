@@ -43,15 +43,21 @@ def sharpen(model: GPT2LMHeadModel, temperature: float) -> GPT2LMHeadModel:
     temperature t samples the old model at t * `temperature`. GPT-2's logits
     are linear in the output of its final layer norm, so dividing that norm's
     weight and bias divides them exactly. Returns `model`."""
-    if not (temperature > 0) or temperature == float("inf"):
-        raise ValueError(
-            f"temperature to fold in must be a positive number, got {temperature}."
-        )
+    check_fold_temperature(temperature, "temperature to fold in")
     norm = model.transformer.ln_f
     with torch.no_grad():
         norm.weight.div_(temperature)
         norm.bias.div_(temperature)
     return model
+
+
+def check_fold_temperature(value: float, name: str) -> None:
+    """Refuse a temperature `sharpen` cannot fold in: 0, negatives, NaN, inf."""
+    if not (0 < value < float("inf")):
+        raise ValueError(
+            f"{name} must be a positive number, got {value}; 1 leaves the "
+            f"generator as trained."
+        )
 
 
 class Generator:
