@@ -60,6 +60,18 @@ def test_the_problem_is_never_checked_and_a_wrong_number_is_a_surprise(lm):
     assert wrong[seps[1], 0] > step1_wrong
 
 
+def test_a_number_cut_short_is_a_surprise_at_its_steps_end(lm):
+    # " 1" starts the right " 1" "0": only the "\n" after it is unexpected.
+    model, tok = lm
+    prm = surprise_prm_from_generator(model, tok)
+    cut = ["Subtract 5 from both sides: 2x = 1", "Divide by 2: x = 5"]
+    right, seps = features(prm, tok, RIGHT)
+    short, short_seps = features(prm, tok, cut)
+    before_end = short[short_seps[0] - 1, 0]
+    assert before_end > -1.0, before_end  # every digit so far was expected
+    assert short[short_seps[0], 0] < right[seps[0], 0] - 1.0
+
+
 def test_only_the_head_trains_and_the_loss_falls(lm):
     model, tok = lm
     prm = surprise_prm_from_generator(model, tok)

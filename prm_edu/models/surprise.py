@@ -14,7 +14,8 @@ each position, four numbers: the lowest log-probability of any token so far
 
 - in the current step and in the whole solution, among the *checked*
   tokens, those without letters (digits, signs, ``=``, ``/``: where this
-  course's mistakes show), and
+  course's mistakes show) and the ``"\\n"`` that ends a step (a number cut
+  short, "108 / 3 = 3" for 36, shows only there), and
 - the same two among the word tokens (a skipped or out-of-order move shows
   in its words, but so does a harmless rewording such as "Divide by 2" for
   "Divide both sides by 2").
@@ -75,7 +76,8 @@ _SEGMENT = 1000.0  # offset that separates steps in the step-wise running min
 class SurprisePRMConfig(GPT2Config):
     """GPT-2's configuration plus what the surprise features need:
     `step_token_id` (the ``"\\n"`` separator), `checked_token_ids` (tokens
-    without letters), `word_token_ids` (the other real tokens) and
+    without letters, and the separator: `token_kinds`), `word_token_ids`
+    (the other real tokens) and
     `result_token_id` (the token after which a step writes its result, or
     None: no result features)."""
 
@@ -229,14 +231,21 @@ def step_surprise(
 
 
 def token_kinds(tok: PreTrainedTokenizerFast) -> tuple[list[int], list[int]]:
-    """Ids of the checked tokens (no letters) and of the word tokens (with
-    letters); whitespace and special tokens are neither."""
+    """Ids of the checked tokens (no letters, and the step separator) and of
+    the word tokens (with letters); other whitespace and special tokens are
+    neither. The separator is checked because a number cut short ends its
+    step where the language model expected another digit: "108 / 3 = 3"
+    surprises it at the "\\n", not before."""
     special = set(tok.all_special_ids)
+    separator = tok.convert_tokens_to_ids(STEP_SEPARATOR)
     checked, words = [], []
     for text, i in sorted(tok.get_vocab().items(), key=lambda kv: kv[1]):
-        if i in special or not text.strip():
+        if i == separator:
+            checked.append(i)
+        elif i in special or not text.strip():
             continue
-        (words if any(c.isalpha() for c in text) else checked).append(i)
+        else:
+            (words if any(c.isalpha() for c in text) else checked).append(i)
     return checked, words
 
 
