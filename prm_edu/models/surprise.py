@@ -66,7 +66,7 @@ from transformers.modeling_outputs import TokenClassifierOutput
 
 from prm_edu.models.kv_cache import CACHE_ARG
 from prm_edu.models.prm import HEAD_FIELDS
-from prm_edu.models.tokenizer import STEP_SEPARATOR, encode_traces
+from prm_edu.models.tokenizer import encode_traces, separator_id
 
 FLOOR = -20.0  # log-probabilities below this are "certainly wrong" alike
 SCALE = 4.0  # features in units of 4 nats: about the hidden state's scale
@@ -77,9 +77,8 @@ class SurprisePRMConfig(GPT2Config):
     """GPT-2's configuration plus what the surprise features need:
     `step_token_id` (the ``"\\n"`` separator), `checked_token_ids` (tokens
     without letters, and the separator: `token_kinds`), `word_token_ids`
-    (the other real tokens) and
-    `result_token_id` (the token after which a step writes its result, or
-    None: no result features)."""
+    (the other real tokens) and `result_token_id` (the token after which a
+    step writes its result, or None: no result features)."""
 
     model_type = "prm_edu_surprise_prm"
 
@@ -237,15 +236,12 @@ def token_kinds(tok: PreTrainedTokenizerFast) -> tuple[list[int], list[int]]:
     step where the language model expected another digit: "108 / 3 = 3"
     surprises it at the "\\n", not before."""
     special = set(tok.all_special_ids)
-    separator = tok.convert_tokens_to_ids(STEP_SEPARATOR)
+    separator = separator_id(tok)
     checked, words = [], []
     for text, i in sorted(tok.get_vocab().items(), key=lambda kv: kv[1]):
-        if i == separator:
-            checked.append(i)
-        elif i in special or not text.strip():
+        if i in special or (not text.strip() and i != separator):
             continue
-        else:
-            (words if any(c.isalpha() for c in text) else checked).append(i)
+        (words if any(c.isalpha() for c in text) else checked).append(i)
     return checked, words
 
 
@@ -273,7 +269,7 @@ def surprise_prm_from_generator(
             )
         marker = ids[0]
     config = SurprisePRMConfig(
-        step_token_id=tok.convert_tokens_to_ids(STEP_SEPARATOR),
+        step_token_id=separator_id(tok),
         checked_token_ids=checked,
         word_token_ids=words,
         result_token_id=marker,
