@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from prm_edu.search.beam import BeamConfig, beam_search_many
+from prm_edu.search.choose import answered_only
 from prm_edu.search.dfs import DFSConfig, dfs_many
 from prm_edu.search.dvts import DVTSConfig, dvts_many
 from prm_edu.search.pool import Pool
@@ -178,6 +179,7 @@ def rerank_curve(
     correct = pool.correct()
     tokens = pool.tokens()
     answers = pool.answers()
+    answered = np.array([[a is not None for a in row] for row in answers])
     values = {
         agg: pool.values(agg)
         for (how, agg) in (RERANK_METHODS[m] for m in methods)
@@ -207,11 +209,15 @@ def rerank_curve(
         for n in budgets:
             idx = draws[n]  # (trials, problems, n)
             if how in ("prm", "orm", "oracle"):
-                # Vectorised `pick`: argmax takes the first of equals, and
-                # for the oracle the first right sample (or sample 0).
+                # Vectorised `pick`: argmax takes the first of equals (among
+                # the samples with an answer), and for the oracle the first
+                # right sample (or sample 0).
                 table = {"prm": values.get(agg), "orm": orm, "oracle": correct}[how]
+                drawn = table[rows_of, idx]
+                if how != "oracle":
+                    drawn = answered_only(drawn, answered[rows_of, idx])
                 chosen = np.take_along_axis(
-                    idx, table[rows_of, idx].argmax(axis=2)[..., None], axis=2
+                    idx, drawn.argmax(axis=2)[..., None], axis=2
                 )[..., 0]
             else:
                 chosen = np.empty(idx.shape[:2], dtype=int)

@@ -179,6 +179,19 @@ def test_weighted_selection_votes_over_answers():
     assert best.answer == "2" and vote.answer == "1"
 
 
+def test_a_finished_beam_without_an_answer_is_not_chosen():
+    # "stop" ends the solution before its answer and scores best.
+    problem = "stops early"
+    tree = {"stop": None, "a = right": None, "b = wrong": None}
+    scores = {"stop": 0.99, "a = right": 0.9, "b = wrong": 0.2}
+    scorer = ScriptedScorer(lambda p, prefix: scores[prefix[-1]])
+    gen = TreeGenerator({problem: tree})
+    config = BeamConfig(n=3, beam_width=3)
+    assert beam_search(problem, gen, scorer, config).steps == ["stop"]
+    r = beam_search(problem, gen, scorer, config, answer_of=tree_answer)
+    assert r.steps == ["a = right"] and r.answer == "right"
+
+
 def test_copies_of_a_step_keep_their_places_among_the_beams():
     # The generator writes the right first step twice and each wrong one
     # once: the right step takes two of the three places (n=6, width 2) and

@@ -1,7 +1,7 @@
 """Backtracking DFS on scripted trees."""
 
 import pytest
-from search_doubles import RandomTree, tree_grade
+from search_doubles import RandomTree, tree_answer, tree_grade
 
 from prm_edu.search import (
     FINISHED,
@@ -51,6 +51,19 @@ def test_backtracks_from_a_dead_end():
     assert min(c.iteration for c in r.tree.children(worse.id)) == 2
     assert r.tree.nodes[r.tree.chosen].status == FINISHED
     assert r.stopped == ""
+
+
+def test_a_finished_step_without_an_answer_is_pruned():
+    tree = {"stop": None, "a": {"b = right": None}}
+    scores = {"stop": 0.95, "a": 0.8, "b = right": 0.9}
+    scorer = ScriptedScorer(lambda p, prefix: scores[prefix[-1]])
+    gen = TreeGenerator({"p": tree})
+    config = DFSConfig(n_children=2, threshold=0.5)
+    assert dfs("p", gen, scorer, config).steps == ["stop"]
+    r = dfs("p", gen, scorer, config, answer_of=tree_answer)
+    assert r.steps == ["a", "b = right"]
+    stop = next(n for n in r.tree if n.step == "stop")
+    assert stop.status == PRUNED and stop.reason == "finished without a final answer"
 
 
 def test_expansion_budget_returns_what_it_has():

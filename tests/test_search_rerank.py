@@ -58,6 +58,18 @@ def test_pick_each_method():
         pick("best", values=values)
 
 
+def test_verifiers_pass_over_samples_without_an_answer():
+    # Sample 0 stopped before its answer: the best score, and no candidate.
+    values, answers = [0.95, 0.8, 0.9], [None, "3", "4"]
+    for method in ("prm", "orm"):
+        assert pick(method, values=values) == 0  # without answers: the score
+        assert pick(method, values=values, answers=answers) == 2
+        # When no sample has an answer, the score decides as before.
+        assert pick(method, values=values, answers=[None] * 3) == 0
+    with pytest.raises(ValueError, match="same positive number"):
+        pick("prm", values=values, answers=["3"])
+
+
 def test_best_of_n_picks_the_right_sample_with_a_perfect_scorer():
     gen, scorer = seed_models()
     r = best_of_n(SEED_PROBLEM, gen, scorer, BestOfNConfig(n=6), answer_of=seed_answer)

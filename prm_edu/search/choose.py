@@ -3,12 +3,17 @@
 Two rules, shared by every method: the single best solution by its
 aggregated PRM value, or a vote over final answers in which each solution
 counts with weight `value` (PRM-weighted vote) or 1 (majority vote).
-Defined in notebook 04.
+Either way a solution that gives no final answer (it stopped before writing
+one) is not a candidate while another gives one, as in a vote: a PRM judges
+the steps written, not the ones missing, and rates such a solution as highly
+as its steps. Defined in notebook 04.
 """
 
 from __future__ import annotations
 
 from typing import Callable, Hashable, Sequence
+
+import numpy as np
 
 from prm_edu.search.tree import Cost, Node, SearchResult, SearchTree
 
@@ -37,6 +42,16 @@ def vote(answers: Sequence[Hashable | None], weights: Sequence[float]) -> int | 
     return max(members, key=lambda i: (weights[i], -i))
 
 
+def answered_only(values, has_answer) -> np.ndarray:
+    """`values` as floats, -inf where `has_answer` is False, unless no
+    solution has an answer. The last axis runs over the solutions of one
+    problem, so it takes a whole table of draws at once."""
+    values = np.asarray(values, dtype=float)
+    has = np.asarray(has_answer, dtype=bool)
+    keep = has | ~has.any(axis=-1, keepdims=True)
+    return np.where(keep, values, -np.inf)
+
+
 def check_selection(select: str, answer_of: AnswerFn | None) -> None:
     if select not in SELECTIONS:
         raise ValueError(
@@ -56,17 +71,19 @@ def choose_node(
     answer_of: AnswerFn | None = None,
 ) -> Node:
     """The candidate with the highest value, or the heaviest of the answer
-    that wins the PRM-weighted vote."""
+    that wins the PRM-weighted vote; with `answer_of`, among the candidates
+    that give an answer (all of them if none does)."""
     if not candidates:
         raise ValueError("no candidates to choose from.")
     values = [c.value if c.value is not None else float("-inf") for c in candidates]
-    if select == "weighted":
+    if answer_of is not None:
         answers = [answer_of(tree.problem, tree.steps(c.id)) for c in candidates]
-        won = vote(answers, values)
-        if won is not None:
-            return candidates[won]
-    best = max(range(len(candidates)), key=lambda i: (values[i], -i))
-    return candidates[best]
+        if select == "weighted":
+            won = vote(answers, values)
+            if won is not None:
+                return candidates[won]
+        values = answered_only(values, [a is not None for a in answers])
+    return candidates[int(np.argmax(values))]  # first of equals
 
 
 def conclude(

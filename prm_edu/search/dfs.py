@@ -2,7 +2,8 @@
 
 Expand a state into `n_children` sampled next steps and score them. A child
 whose own PRM score is below `threshold` is pruned (the seed's "2x = 20,
-score 0.05: search prunes this branch"). The surviving children are visited
+score 0.05: search prunes this branch"), and so, given `answer_of`, is one
+that ends the solution without a final answer. The surviving children are visited
 best first; when every child of a state is pruned the state is a dead end and
 the search backtracks to the next-best state it has not tried. It stops at the
 first finished solution that passes the threshold, or when `max_expansions`
@@ -134,6 +135,8 @@ def _dfs(problem: str, cfg: DFSConfig, cost: Cost, answer_of: AnswerFn | None):
             scored.append(c)
             if c.score < cfg.threshold:
                 tree.prune(c.id, f"score {c.score:.3f} < threshold {cfg.threshold}")
+            elif c.final and answer_of and answer_of(problem, path + [c.step]) is None:
+                tree.prune(c.id, "finished without a final answer")
             else:
                 good.append(c)
         passed.extend(good)

@@ -24,7 +24,7 @@ import numpy as np
 
 from prm_edu.protocols import StepGenerator, StepScorer
 from prm_edu.search.aggregate import check_aggregation
-from prm_edu.search.choose import AnswerFn, vote
+from prm_edu.search.choose import AnswerFn, answered_only, vote
 from prm_edu.search.lockstep import check_positive, check_problems, check_temperature
 from prm_edu.search.pool import GradeFn, Pool, PoolConfig, sample_pool
 from prm_edu.search.tree import Cost, SearchResult
@@ -68,9 +68,11 @@ def pick(
     """Index of the sample `method` chooses among the given samples.
 
     `values`: one aggregated score per sample (PRM value for ``prm`` and
-    ``weighted``, ORM score for ``orm``); `answers` for the votes; `correct`
-    for the oracle. Ties go to the earlier sample; a vote in which no sample
-    has an answer falls back to sample 0.
+    ``weighted``, ORM score for ``orm``); `answers` for the votes, and,
+    given to ``prm`` and ``orm``, to pass over the samples without an answer
+    while one has one (`answered_only`); `correct` for the oracle. Ties go
+    to the earlier sample; a vote in which no sample has an answer falls
+    back to sample 0.
     """
     check_reranker(method)
     need = {
@@ -84,16 +86,19 @@ def pick(
     for name in need:
         if given[name] is None:
             raise ValueError(f"method {method!r} needs {name}=...")
-    sizes = {len(given[name]) for name in need}
+    used = need + (("answers",) if method in ("prm", "orm") and answers else ())
+    sizes = {len(given[name]) for name in used}
     if len(sizes) != 1 or 0 in sizes:
         raise ValueError(
-            f"method {method!r} needs the same positive number of {need}, got "
+            f"method {method!r} needs the same positive number of {used}, got "
             f"lengths {sorted(sizes)}."
         )
     if method in ("prm", "orm"):
         v = np.asarray(values, dtype=float)
         if np.isnan(v).any():
             raise ValueError(f"values contain NaN: {list(values)}")
+        if answers is not None:
+            v = answered_only(v, [a is not None for a in answers])
         return int(np.argmax(v))  # first of equals
     if method == "oracle":
         hits = np.flatnonzero(np.asarray(correct, dtype=bool))
@@ -119,7 +124,7 @@ def pick_in_pool(
         kwargs["values"] = pool.values(aggregation)[i, idx]
     if method == "orm":
         kwargs["values"] = pool.orm_values()[i, idx]
-    if method in ("majority", "weighted"):
+    if method != "oracle":
         kwargs["answers"] = [row[j].answer for j in idx]
     if method == "oracle":
         kwargs["correct"] = pool.correct()[i, idx]
