@@ -66,8 +66,9 @@ def test_verifiers_pass_over_samples_without_an_answer():
         assert pick(method, values=values, answers=answers) == 2
         # When no sample has an answer, the score decides as before.
         assert pick(method, values=values, answers=[None] * 3) == 0
-    with pytest.raises(ValueError, match="same positive number"):
-        pick("prm", values=values, answers=["3"])
+    for bad in (["3"], []):
+        with pytest.raises(ValueError, match="same positive number"):
+            pick("prm", values=values, answers=bad)
 
 
 def test_best_of_n_picks_the_right_sample_with_a_perfect_scorer():

@@ -3,11 +3,12 @@
 Expand a state into `n_children` sampled next steps and score them. A child
 whose own PRM score is below `threshold` is pruned (the seed's "2x = 20,
 score 0.05: search prunes this branch"), and so, given `answer_of`, is one
-that ends the solution without a final answer. The surviving children are visited
-best first; when every child of a state is pruned the state is a dead end and
-the search backtracks to the next-best state it has not tried. It stops at the
-first finished solution that passes the threshold, or when `max_expansions`
-or the token budget is spent, and then answers with the best state it has.
+that ends the solution without a final answer. The surviving children are
+visited best first; when every child of a state is pruned the state is a dead
+end and the search backtracks to the next-best state it has not tried. It
+stops at the first finished solution that passes the threshold, or when
+`max_expansions` or the token budget is spent, and then answers with the best
+state it has.
 Defined in notebook 05.
 """
 

@@ -86,7 +86,8 @@ def pick(
     for name in need:
         if given[name] is None:
             raise ValueError(f"method {method!r} needs {name}=...")
-    used = need + (("answers",) if method in ("prm", "orm") and answers else ())
+    filtered = method in ("prm", "orm") and answers is not None
+    used = need + (("answers",) if filtered else ())
     sizes = {len(given[name]) for name in used}
     if len(sizes) != 1 or 0 in sizes:
         raise ValueError(
@@ -97,7 +98,7 @@ def pick(
         v = np.asarray(values, dtype=float)
         if np.isnan(v).any():
             raise ValueError(f"values contain NaN: {list(values)}")
-        if answers is not None:
+        if filtered:
             v = answered_only(v, [a is not None for a in answers])
         return int(np.argmax(v))  # first of equals
     if method == "oracle":
@@ -124,10 +125,10 @@ def pick_in_pool(
         kwargs["values"] = pool.values(aggregation)[i, idx]
     if method == "orm":
         kwargs["values"] = pool.orm_values()[i, idx]
-    if method != "oracle":
-        kwargs["answers"] = [row[j].answer for j in idx]
     if method == "oracle":
         kwargs["correct"] = pool.correct()[i, idx]
+    else:
+        kwargs["answers"] = [row[j].answer for j in idx]
     return idx[pick(method, **kwargs)]
 
 
