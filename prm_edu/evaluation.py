@@ -432,6 +432,53 @@ def paired_gap(
     }
 
 
+def pool_draws(
+    draws: Sequence[tuple[Sequence[str], pd.DataFrame]],
+    *,
+    level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Curves of several draws of problems, as one table over their distinct
+    problems: `draws` holds (problems, curves) per draw, and a problem drawn
+    twice counts once, from its first draw. Per method and budget: the hits
+    of every problem (``per_problem``), their mean and a bootstrap interval,
+    so that `paired_gap` compares two methods over all the draws at once."""
+    if not draws:
+        raise ValueError("no draws to pool: pass (problems, curves) per draw.")
+    seen: set[str] = set()
+    keep = []
+    for problems, curves in draws:
+        sizes = {len(p) for p in curves["per_problem"]}
+        if sizes != {len(problems)}:
+            raise ValueError(
+                f"curves hold {sorted(sizes)} problems per row but the draw "
+                f"lists {len(problems)}: pass each draw's own problems."
+            )
+        keep.append(np.array([p not in seen for p in problems]))
+        seen.update(problems)
+    rows = []
+    for method, n in draws[0][1][["method", "n"]].itertuples(index=False):
+        hits = np.concatenate(
+            [
+                np.asarray(_row(curves, method, n)["per_problem"], float)[mask]
+                for (_, curves), mask in zip(draws, keep)
+            ]
+        )
+        lo, hi = bootstrap_ci(hits, level, seed=seed)
+        rows.append(
+            {
+                "method": method,
+                "n": int(n),
+                "accuracy": float(hits.mean()),
+                "ci_low": lo,
+                "ci_high": hi,
+                "problems": int(hits.size),
+                "per_problem": hits,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def _row(curves: pd.DataFrame, method: str, n: int) -> pd.Series:
     rows = curves[(curves["method"] == method) & (curves["n"] == n)]
     if rows.empty:

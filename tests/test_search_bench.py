@@ -4,10 +4,13 @@ measured by running the benchmark itself)."""
 import argparse
 import json
 
+import numpy as np
 import pytest
 from search_doubles import RandomTree, tree_answer, tree_grade
 
 from prm_edu.bench import search as bench
+from prm_edu.bench.__main__ import main as bench_main
+from prm_edu.evaluation import paired_gap, pool_draws
 from prm_edu.search import ScriptedScorer, TreeGenerator
 
 METHODS = [
@@ -115,3 +118,69 @@ def test_argument_parsing():
         bench.parse_list("1,two", "budgets")
     with pytest.raises(SystemExit, match="unknown methods"):
         bench.parse_list("beam,mcts", "methods", bench.METHODS)
+
+
+def test_pool_draws_counts_each_problem_once(outcome):
+    problems, _, curves = outcome
+    # A second draw that repeats the first three problems: only its other
+    # problems add to the pool.
+    again = problems[:3] + [f"other {i}" for i in range(5)]
+    pooled = pool_draws([(problems, curves), (again, curves)])
+    row = pooled[(pooled.method == "prm_min") & (pooled.n == 8)].iloc[0]
+    hits = list(
+        curves[(curves.method == "prm_min") & (curves.n == 8)].iloc[0].per_problem
+    )
+    assert list(row.per_problem) == hits + hits[3:]
+    assert row.problems == len(problems) + 5
+    assert row.accuracy == pytest.approx(np.mean(hits + hits[3:]))
+    assert row.ci_low <= row.accuracy <= row.ci_high
+    gap = paired_gap(pooled, "oracle", "orm", 8)
+    assert gap["gap"] >= 0
+    s = bench.summary(pooled, 8)
+    assert {"prm_min-orm", "oracle-orm", "prm_min/pass@n"} <= set(s)
+    assert "beam_vs_prm_min" not in s  # pooled rows carry no token counts
+    with pytest.raises(ValueError, match="pass each draw's own problems"):
+        pool_draws([(problems[:2], curves)])
+    with pytest.raises(ValueError, match="no draws"):
+        pool_draws([])
+
+
+def test_several_seeds_through_the_command_line(tmp_path, capsys):
+    # The shipped equations models, two draws of two problems, N = 2.
+    summary_path = tmp_path / "s.json"
+    argv = [
+        "search",
+        "--world",
+        "equations",
+        "--problems",
+        "2",
+        "--seeds",
+        "0,1",
+        "--budgets",
+        "2",
+        "--methods",
+        "prm_min,orm,majority,oracle",
+        "--json",
+        "--summary",
+        str(summary_path),
+    ]
+    assert bench_main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"world", "draws", "pooled"}
+    assert [d["seed"] for d in result["draws"]] == [0, 1]
+    assert all({"results", "choices"} <= set(d) for d in result["draws"])
+    assert {r["method"] for r in result["pooled"]} == {
+        "prm_min",
+        "orm",
+        "majority",
+        "oracle",
+    }
+    assert all(r["problems"] <= 4 for r in result["pooled"])
+    s = json.loads(summary_path.read_text())
+    assert [d["seed"] for d in s["draws"]] == [0, 1]
+    assert "oracle-orm" in s["pooled"]
+    assert "pooled over the" in bench.format_text(result)
+    with pytest.raises(SystemExit, match="--plot draws one draw"):
+        bench_main(argv + ["--plot", str(tmp_path / "p.png")])
+    with pytest.raises(SystemExit, match="--seeds must be >= 0"):
+        bench_main(argv[:6] + ["-1"] + argv[7:])

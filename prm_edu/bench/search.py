@@ -11,6 +11,12 @@ scoring time scaled by N / pool size). ``choices`` lists each method's chosen
 final step for every problem (for rerankers: trial 0, the first N samples), so
 that a reader can re-grade them with the world. ``--plot PATH`` saves the
 accuracy-vs-tokens figure with the pass@N ceiling.
+
+``--seeds 0,1,2,3,4`` runs the benchmark on each of several draws of
+problems: the JSON then holds one such result per draw (``draws``, each with
+its ``seed``) and ``pooled``, every method's accuracy over the distinct
+problems of all the draws (`prm_edu.evaluation.pool_draws`); ``--summary``
+gives the paired gaps per draw and pooled.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from prm_edu.evaluation import (
     SEARCH_METHODS,
     paired_gap,
     plot_accuracy,
+    pool_draws,
     records,
     rerank_curve,
     search_curve,
@@ -67,6 +74,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--problems", type=int, default=100, help="held-out (test split) problems"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seeds",
+        default=None,
+        help="comma-separated draws, e.g. 0,1,2,3,4 (instead of --seed): the "
+        "benchmark on each, then every method over their distinct problems",
+    )
     parser.add_argument("--level", type=int, default=None, help="world level")
     parser.add_argument(
         "--budgets", default="1,2,4,8,16,32,64", help="comma-separated N values"
@@ -91,7 +104,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def parse_list(text: str, what: str, allowed: Sequence[str] | None = None) -> list:
+def parse_list(
+    text: str, what: str, allowed: Sequence[str] | None = None, *, least: int = 1
+) -> list:
     items = [t.strip() for t in text.split(",") if t.strip()]
     if not items:
         raise SystemExit(f"--{what} is empty: give a comma-separated list.")
@@ -102,8 +117,8 @@ def parse_list(text: str, what: str, allowed: Sequence[str] | None = None) -> li
             raise SystemExit(
                 f"--{what} must be whole numbers like 1,2,4,8, got {text!r}."
             ) from None
-        if any(v < 1 for v in values):
-            raise SystemExit(f"--{what} must be >= 1, got {text!r}.")
+        if any(v < least for v in values):
+            raise SystemExit(f"--{what} must be >= {least}, got {text!r}.")
         return sorted(set(values))
     unknown = [t for t in items if t not in allowed]
     if unknown:
@@ -125,23 +140,30 @@ def run(args: argparse.Namespace) -> dict:
     methods = parse_list(args.methods, "methods", METHODS)
     if args.problems < 1:
         raise SystemExit(f"--problems must be >= 1, got {args.problems}.")
-    world = worlds.get(args.world)
-    problems = held_out_problems(world, args.problems, args.seed, args.level)
-    result, curves = benchmark(
-        args.world,
-        [p.text for p in problems],
-        load_generator(args.world),
-        load_prm(args.world),
-        load_orm(args.world),
-        answer_of=answer_fn(world),
-        grade=grade_fn(world),
-        budgets=budgets,
-        methods=methods,
-        trials=args.trials,
-        seed=args.seed,
-        max_steps=args.max_steps,
-        temperature=args.temperature,
+    seeds = (
+        [args.seed] if args.seeds is None else parse_list(args.seeds, "seeds", least=0)
     )
+    if args.plot and len(seeds) > 1:
+        raise SystemExit("--plot draws one draw: give --seed, not --seeds.")
+    world = worlds.get(args.world)
+    models = load_generator(args.world), load_prm(args.world), load_orm(args.world)
+    draws = []
+    for seed in seeds:
+        problems = held_out_problems(world, args.problems, seed, args.level)
+        result, curves = benchmark(
+            args.world,
+            [p.text for p in problems],
+            *models,
+            answer_of=answer_fn(world),
+            grade=grade_fn(world),
+            budgets=budgets,
+            methods=methods,
+            trials=args.trials,
+            seed=seed,
+            max_steps=args.max_steps,
+            temperature=args.temperature,
+        )
+        draws.append((seed, [p.text for p in problems], result, curves))
     if args.plot:
         fig = plot_accuracy(
             curves,
@@ -149,11 +171,36 @@ def run(args: argparse.Namespace) -> dict:
             f"({len(problems)} held-out problems)",
         )
         fig.savefig(args.plot, dpi=120, bbox_inches="tight")
+    if len(draws) == 1:
+        summaries = summary(curves, max(budgets))
+    else:
+        pooled = pool_draws([(texts, c) for _, texts, _, c in draws], seed=seeds[0])
+        result = {
+            "world": args.world,
+            "draws": [{"seed": sd, **r} for sd, _, r, _ in draws],
+            "pooled": [
+                {
+                    "method": r.method,
+                    "n": int(r.n),
+                    "accuracy": round(float(r.accuracy), 4),
+                    "ci_low": round(float(r.ci_low), 4),
+                    "ci_high": round(float(r.ci_high), 4),
+                    "problems": int(r.problems),
+                }
+                for r in pooled.itertuples(index=False)
+            ],
+        }
+        summaries = {
+            "draws": [
+                {"seed": sd, **summary(c, max(budgets))} for sd, _, _, c in draws
+            ],
+            "pooled": summary(pooled, max(budgets)),
+        }
     if args.summary:
         import json
 
         with open(args.summary, "w") as f:
-            json.dump(summary(curves, max(budgets)), f, indent=2)
+            json.dump(summaries, f, indent=2)
     return result
 
 
@@ -231,10 +278,14 @@ def summary(curves, n: int) -> dict:
     if {"prm_min", "orm", "majority"} <= have:
         out["prm_min-orm"] = paired_gap(curves, "prm_min", "orm", n)
         out["orm-majority"] = paired_gap(curves, "orm", "majority", n)
+    if {"oracle", "orm"} <= have:  # the room a perfect verifier has
+        out["oracle-orm"] = paired_gap(curves, "oracle", "orm", n)
     if {"prm_min", "oracle"} <= have:
         prm = curves[(curves.method == "prm_min") & (curves.n == n)].accuracy.iloc[0]
         top = curves[(curves.method == "oracle") & (curves.n == n)].accuracy.iloc[0]
         out["prm_min/pass@n"] = float(prm / top) if top else None
+    if "tokens_generated" not in curves:  # pooled over draws: accuracy only
+        return out
     if {"beam", "prm_min"} <= have:
         out["beam_vs_prm_min"] = tokens_to_match(curves, "beam", "prm_min", n)
     if {"tot_bfs", "majority"} <= have and 1 in set(curves["n"]):
@@ -268,7 +319,10 @@ def _tot_vs_single(curves) -> list[dict]:
 
 
 def format_text(result: dict) -> str:
-    lines = [f"search benchmark, world {result['world']}"]
+    if "draws" in result:
+        return "\n\n".join([*map(format_text, result["draws"]), _format_pooled(result)])
+    seed = f", seed {result['seed']}" if "seed" in result else ""
+    lines = [f"search benchmark, world {result['world']}{seed}"]
     lines.append(
         f"{'method':<13}{'n':>4}{'accuracy':>10}{'95% CI':>16}{'tokens':>10}"
         f"{'seconds':>9}"
@@ -279,4 +333,15 @@ def format_text(result: dict) -> str:
             f"{r['method']:<13}{r['n']:>4}{r['accuracy']:>10.3f}{ci:>16}"
             f"{r['tokens_generated']:>10.1f}{r['seconds']:>9.2f}"
         )
+    return "\n".join(lines)
+
+
+def _format_pooled(result: dict) -> str:
+    seeds = ",".join(str(d["seed"]) for d in result["draws"])
+    size = result["pooled"][0]["problems"]
+    lines = [f"pooled over the {size} distinct problems of seeds {seeds}"]
+    lines.append(f"{'method':<13}{'n':>4}{'accuracy':>10}{'95% CI':>16}")
+    for r in result["pooled"]:
+        ci = f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+        lines.append(f"{r['method']:<13}{r['n']:>4}{r['accuracy']:>10.3f}{ci:>16}")
     return "\n".join(lines)
