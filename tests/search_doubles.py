@@ -42,6 +42,14 @@ def seed_models():
     return TreeGenerator({SEED_PROBLEM: SEED_TREE}), ScriptedScorer.perfect(SEED_BAD)
 
 
+def scripted_models(problem, tree, scores):
+    """A generator that writes `tree` for `problem`, and a scorer that gives
+    each step its score in `scores` (by the step's text)."""
+    return TreeGenerator({problem: tree}), ScriptedScorer(
+        lambda p, prefix: scores[prefix[-1]]
+    )
+
+
 class RandomTree:
     """A random tree of steps with right and wrong final answers.
 

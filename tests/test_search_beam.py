@@ -4,6 +4,7 @@ import pytest
 from search_doubles import (
     SEED_PROBLEM,
     RandomTree,
+    scripted_models,
     seed_answer,
     seed_models,
     tree_answer,
@@ -98,8 +99,7 @@ def test_lookahead_sees_past_a_tempting_step():
         "then wrong = wrong": 0.1,
         "then right = right": 0.9,
     }
-    scorer = ScriptedScorer(lambda p, prefix: scores[prefix[-1]])
-    gen = TreeGenerator({problem: tree})
+    gen, scorer = scripted_models(problem, tree, scores)
     plain = beam_search(problem, gen, scorer, BeamConfig(n=2, beam_width=2))
     ahead = beam_search(
         problem, gen, scorer, BeamConfig(n=2, beam_width=2, lookahead=1)
@@ -164,8 +164,7 @@ def test_weighted_selection_votes_over_answers():
     problem = "vote"
     tree = {"a = 1": None, "b = 1": None, "c = 2": None}
     scores = {"a = 1": 0.5, "b = 1": 0.5, "c = 2": 0.8}
-    scorer = ScriptedScorer(lambda p, prefix: scores[prefix[-1]])
-    gen = TreeGenerator({problem: tree})
+    gen, scorer = scripted_models(problem, tree, scores)
     best = beam_search(
         problem, gen, scorer, BeamConfig(n=3, beam_width=3), answer_of=tree_answer
     )
@@ -184,8 +183,7 @@ def test_a_finished_beam_without_an_answer_is_not_chosen():
     problem = "stops early"
     tree = {"stop": None, "a = right": None, "b = wrong": None}
     scores = {"stop": 0.99, "a = right": 0.9, "b = wrong": 0.2}
-    scorer = ScriptedScorer(lambda p, prefix: scores[prefix[-1]])
-    gen = TreeGenerator({problem: tree})
+    gen, scorer = scripted_models(problem, tree, scores)
     config = BeamConfig(n=3, beam_width=3)
     assert beam_search(problem, gen, scorer, config).steps == ["stop"]
     r = beam_search(problem, gen, scorer, config, answer_of=tree_answer)

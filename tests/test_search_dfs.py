@@ -1,7 +1,7 @@
 """Backtracking DFS on scripted trees."""
 
 import pytest
-from search_doubles import RandomTree, tree_answer, tree_grade
+from search_doubles import RandomTree, scripted_models, tree_answer, tree_grade
 
 from prm_edu.search import (
     FINISHED,
@@ -56,8 +56,7 @@ def test_backtracks_from_a_dead_end():
 def test_a_finished_step_without_an_answer_is_pruned():
     tree = {"stop": None, "a": {"b = right": None}}
     scores = {"stop": 0.95, "a": 0.8, "b = right": 0.9}
-    scorer = ScriptedScorer(lambda p, prefix: scores[prefix[-1]])
-    gen = TreeGenerator({"p": tree})
+    gen, scorer = scripted_models("p", tree, scores)
     config = DFSConfig(n_children=2, threshold=0.5)
     assert dfs("p", gen, scorer, config).steps == ["stop"]
     r = dfs("p", gen, scorer, config, answer_of=tree_answer)

@@ -1,7 +1,7 @@
 """DVTS: independent subtrees, greedy within each."""
 
 import pytest
-from search_doubles import RandomTree, tree_grade
+from search_doubles import RandomTree, scripted_models, tree_grade
 
 from prm_edu.search import (
     FINISHED,
@@ -45,8 +45,7 @@ def test_each_subtree_stops_when_it_finishes():
     problem = "short and long"
     tree = {"done = right": None, "go on": {"later = wrong": None}}
     scores = {"done = right": 0.9, "go on": 0.5, "later = wrong": 0.1}
-    gen = TreeGenerator({problem: tree})
-    sc = ScriptedScorer(lambda p, prefix: scores[prefix[-1]])
+    gen, sc = scripted_models(problem, tree, scores)
     r = dvts(problem, gen, sc, DVTSConfig(n=2, beam_width=2))
     assert r.steps == ["done = right"]
     assert len(r.tree) == 3  # root + two candidates: nothing more generated

@@ -150,9 +150,10 @@ def run(args: argparse.Namespace) -> dict:
     draws = []
     for seed in seeds:
         problems = held_out_problems(world, args.problems, seed, args.level)
+        texts = [p.text for p in problems]
         result, curves = benchmark(
             args.world,
-            [p.text for p in problems],
+            texts,
             *models,
             answer_of=answer_fn(world),
             grade=grade_fn(world),
@@ -163,7 +164,7 @@ def run(args: argparse.Namespace) -> dict:
             max_steps=args.max_steps,
             temperature=args.temperature,
         )
-        draws.append((seed, [p.text for p in problems], result, curves))
+        draws.append((seed, texts, result, curves))
     if args.plot:
         fig = plot_accuracy(
             curves,
@@ -174,7 +175,7 @@ def run(args: argparse.Namespace) -> dict:
     if len(draws) == 1:
         summaries = summary(curves, max(budgets))
     else:
-        pooled = pool_draws([(texts, c) for _, texts, _, c in draws], seed=seeds[0])
+        pooled = pool_draws([(t, c) for _, t, _, c in draws], seed=seeds[0])
         result = {
             "world": args.world,
             "draws": [{"seed": sd, **r} for sd, _, r, _ in draws],
